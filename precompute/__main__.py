@@ -1,0 +1,5 @@
+"""``python -m precompute``: see `precompute.cli`."""
+
+from .cli import main
+
+raise SystemExit(main())

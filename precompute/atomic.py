@@ -1,0 +1,53 @@
+"""Atomic file output: a reader sees the old file or the complete new one, never half.
+
+Everything the project writes goes through these helpers: write to a temporary
+file in the destination's folder, flush it to disk, then ``os.replace`` it over
+the destination (atomic on POSIX within one file system).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic"]
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | os.PathLike[str], *, suffix: str = "", durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``dest``; move it over ``dest`` on success.
+
+    On an exception the temporary file is removed and ``dest`` is left as it was.
+    ``suffix`` lets libraries that infer the format from the name (h5py, pandas)
+    see the right extension. ``durable=False`` skips the ``fsync``: still atomic
+    for readers, but an OS crash may lose the file (fine for thousands of PNGs
+    that a resumed run rewrites).
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix + ".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if durable:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``dest`` atomically (see `atomic_path`)."""
+    with atomic_path(dest, durable=durable) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(dest: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``dest`` atomically."""
+    write_bytes_atomic(dest, text.encode("utf-8"))

@@ -1,0 +1,91 @@
+"""Gravity Spy metadata CSVs: find them, read them, and check them row by row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..classes import KNOWN_LABELS
+from ..errors import DataError
+from .dataset import REQUIRED_COLUMNS, ReadReport
+
+__all__ = ["METADATA_NAMES", "check_labels", "find_metadata_csv", "read_metadata_csv"]
+
+#: File names of the official metadata tables, newest first.
+METADATA_NAMES: tuple[str, ...] = ("trainingset_v1d1_metadata.csv", "trainingset_v1d0_metadata.csv")
+
+
+def find_metadata_csv(root: Path) -> Path | None:
+    """The official metadata CSV in ``root`` (newest release first), else None."""
+    for name in METADATA_NAMES:
+        if (root / name).is_file():
+            return root / name
+    return None
+
+
+def read_metadata_csv(path: Path, report: ReadReport, *, required: tuple[str, ...] = REQUIRED_COLUMNS) -> pd.DataFrame:
+    """Read a metadata CSV, check its columns and rows, and return one row per glitch.
+
+    Rows with an empty id or label are dropped, duplicate ids keep their first
+    row; both are recorded in ``report``. Labels outside the 22 known classes are
+    kept and recorded.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, empty, not CSV, or lacks a required column; the
+        message names the file and lists the missing columns.
+    """
+    try:
+        table = pd.read_csv(path, dtype={"gravityspy_id": str, "label": str, "ifo": str, "sample_type": str})
+    except FileNotFoundError:
+        raise DataError(f"metadata file {path} does not exist; pass the CSV with --metadata") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"metadata file {path} is empty; it needs a header with {', '.join(required)}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"metadata file {path} is not a readable CSV ({exc}); is it truncated?") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"metadata file {path} lacks required column(s) {', '.join(missing)}; it has "
+            f"{', '.join(table.columns[:30])}. Rename the columns or pass the right CSV with --metadata"
+        )
+    for column in ("gravityspy_id", "label", "ifo", "sample_type"):
+        if column in table.columns:
+            table[column] = table[column].astype("string").str.strip()
+    empty = (
+        table["gravityspy_id"].isna() | (table["gravityspy_id"] == "") | table["label"].isna() | (table["label"] == "")
+    )
+    report.add(
+        "empty-id-or-label",
+        f"rows of {path.name} with an empty gravityspy_id or label (dropped)",
+        [f"row {i + 2}" for i in table.index[empty]],
+    )
+    table = table[~empty]
+    dup = table["gravityspy_id"].duplicated(keep="first")
+    report.add(
+        "duplicate-id",
+        f"rows of {path.name} repeating an earlier gravityspy_id (the first row is kept)",
+        table.loc[dup, "gravityspy_id"],
+    )
+    table = table[~dup].copy()
+    for column in ("gravityspy_id", "label", "ifo", "sample_type"):
+        if column in table.columns:
+            table[column] = table[column].astype(object).where(table[column].notna(), None)
+    check_labels(table["label"], report)
+    return table.reset_index(drop=True)
+
+
+def check_labels(labels: pd.Series, report: ReadReport) -> None:
+    """Record labels outside the 22 known classes (they are kept: later runs add classes)."""
+    unknown = sorted(set(labels.dropna()) - KNOWN_LABELS)
+    if unknown:
+        n = int(labels.isin(unknown).sum())
+        report.add(
+            "unknown-label",
+            f"glitches whose label is not one of the 22 Gravity Spy classes (kept): labels {unknown}",
+            unknown,
+            count=n,
+        )
