@@ -1,0 +1,39 @@
+"""Helpers shared by tests: small plans and re-laid-out copies of the synthetic set."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from precompute.synth.generate import GenerationResult
+from precompute.synth.plan import Plan, load_plan
+
+
+def small_plan(floor: int = 1) -> Plan:
+    """The default plan with a lower per-morphology floor, so a few dozen glitches cover it."""
+    return Plan.from_dict({**load_plan().source, "min_per_morphology": floor})
+
+
+def link_tree(pairs: list[tuple[Path, Path]]) -> None:
+    for src, dest in pairs:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.link(src, dest)
+
+
+def relayout(synth_set: GenerationResult, dest: Path, layout: str) -> Path:
+    """Lay the synthetic PNGs out as the Kaggle mirror or gwpy's downloader does."""
+    meta = synth_set.metadata.set_index("gravityspy_id")
+    pairs = []
+    for png in sorted((synth_set.root / "TrainingSet").rglob("*.png")):
+        gid = png.name.split("_")[1]
+        label, split = meta.at[gid, "label"], meta.at[gid, "sample_type"]
+        if layout == "kaggle":
+            pairs.append((png, dest / split / split / label / png.name))
+        elif layout == "gwpy":
+            pairs.append((png, dest / label / split / png.name))
+        else:
+            raise ValueError(layout)
+    link_tree(pairs)
+    shutil.copy(synth_set.root / "trainingset_v1d1_metadata.csv", dest / "trainingset_v1d1_metadata.csv")
+    return dest
