@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "precompute", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "precompute", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_inspect_reports_a_data_set(synth_set):

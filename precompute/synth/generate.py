@@ -282,7 +282,13 @@ def generate_dataset(
         for row in todo[["gravityspy_id", "ifo", "label", "model", "snr_target", "glitch_seed"]].to_dict("records")
     ]
     workers = max(1, workers or os.cpu_count() or 1)
-    context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    if "fork" in mp.get_all_start_methods():
+        from .render import warm_chrome
+
+        warm_chrome()  # drawn once here, inherited by every forked worker
+        context = mp.get_context("fork")
+    else:
+        context = mp.get_context("spawn")
     results = dict(finished)
     with context.Pool(workers) as pool, open(root / _JOURNAL, "a", encoding="utf-8") as journal:
         for result in progress(

@@ -296,8 +296,10 @@ def scattered_light(
     env = _window(t, -span_s / 2, span_s / 2, 0.3) * arch**envelope_power
     x = np.zeros_like(t)
     for k in range(1, harmonics + 1):
-        freq = np.maximum(k * fmax * arch, 8.0)
-        x += track(t, freq, env, snr * _spread(span_s, k * fmax, 8.0) / np.sqrt(k))
+        freq = k * fmax * arch
+        # the arch's feet fade out below ~12 Hz instead of piling up into a line at the floor
+        feet = np.clip((freq - 10.0) / 6.0, 0.0, 1.0)
+        x += track(t, np.maximum(freq, 8.0), env * feet, snr * _spread(span_s, k * fmax, 8.0) / np.sqrt(k))
     return Waveform(x, fmax * (harmonics + 1) / 2, fmax * harmonics, min(span_s, period))
 
 
@@ -308,11 +310,11 @@ def fast_scattering(rng: np.random.Generator, t: np.ndarray, snr: float) -> Wave
         rng,
         t,
         snr,
-        period_range=(0.3, 0.6),
-        fmax_range=(16.0, 32.0),
+        period_range=(0.25, 0.5),
+        fmax_range=(32.0, 64.0),
         harmonics_range=(1, 3),
         span_s=6.0,
-        envelope_power=2.0,
+        envelope_power=0.5,
     )
 
 
@@ -394,7 +396,7 @@ def ripples_1400(rng: np.random.Generator, t: np.ndarray, snr: float) -> Wavefor
 
 @_model("descending_comb")
 def descending_comb(rng: np.random.Generator, t: np.ndarray, snr: float) -> Waveform:
-    """A novel shape: 3-6 parallel downward sweeps (harmonics of a falling tone)."""
+    """A novel shape: 2-6 parallel downward sweeps (harmonics of a falling tone)."""
     f_start = float(rng.uniform(250, 400))
     f_end = float(rng.uniform(60, 110))
     length = float(rng.uniform(0.4, 0.9))

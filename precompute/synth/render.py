@@ -31,6 +31,7 @@ __all__ = [
     "pixel_frequencies",
     "pixel_times",
     "q_energy_windows",
+    "warm_chrome",
 ]
 
 #: Gravity Spy's Omega-scan settings.
@@ -145,7 +146,16 @@ def _chrome(ifo: str, window: str) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba()).copy()
 
 
-def figure_png(energy: np.ndarray, *, ifo: str, window: str, compress_level: int = 3) -> bytes:
+def warm_chrome() -> None:
+    """Draw the chrome of every detector and window now (before forking workers, so they share it)."""
+    from ..classes import WINDOWS
+
+    for ifo in _TITLES:
+        for window in WINDOWS:
+            _chrome(ifo, window)
+
+
+def figure_png(energy: np.ndarray, *, ifo: str, window: str, compress_level: int = 1) -> bytes:
     """Encode one window as a Gravity Spy style 800x600 RGBA PNG."""
     from PIL import Image
 
