@@ -1,0 +1,251 @@
+"""The clustering engine: HDBSCAN with its single-linkage tree built once and re-cut at will.
+
+HDBSCAN's single-linkage tree depends only on ``min_samples`` (through the core
+distances); ``min_cluster_size``, the selection method (``eom``/``leaf``) and
+``cluster_selection_epsilon`` only change how that tree is condensed and cut.
+`ClusterTree` keeps the tree, so moving the dashboard's ``min_cluster_size``
+slider re-cuts in milliseconds instead of refitting; a new ``min_samples``
+builds a new tree.
+
+The tree is built with fast_hdbscan's parallel Boruvka minimum spanning tree
+(an exact MST of the mutual-reachability graph) and cut with its condensed-tree
+routines; GLOSH outlier scores come from hdbscan's own implementation. The
+result matches a fresh ``hdbscan.HDBSCAN`` fit: ``tests/test_cluster.py``
+checks it (identical partitions up to ties between equal distances, which
+both libraries break arbitrarily).
+
+This module is shared by the pipeline and the dashboard. It imports neither
+torch nor umap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .errors import PrecomputeError
+
+__all__ = [
+    "NOISE_LABEL",
+    "SELECTION_METHODS",
+    "ClusterParams",
+    "ClusterResult",
+    "ClusterTree",
+    "cluster_points",
+]
+
+#: Label of points HDBSCAN leaves unclustered.
+NOISE_LABEL = -1
+SELECTION_METHODS = ("eom", "leaf")
+
+
+class ClusterParamError(PrecomputeError, ValueError):
+    """A clustering parameter is out of range; the message names it and the allowed range."""
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """HDBSCAN parameters.
+
+    Parameters
+    ----------
+    min_cluster_size : `int`, default: 50
+        Smallest group that counts as a cluster. Larger values merge small
+        groups into their neighbours or into noise; typical 5-500.
+    min_samples : `int`, default: 10
+        Neighbourhood size of the core distance: larger values make the
+        clustering more conservative (more noise). Kept explicit, because
+        HDBSCAN's ``None`` means "= min_cluster_size", which would rebuild the
+        tree on every slider move. Typical 1-100.
+    selection_method : {'eom', 'leaf'}, default: 'eom'
+        'eom' picks the most persistent clusters (fewer, larger); 'leaf' the
+        finest ones.
+    epsilon : `float`, default: 0.0
+        Clusters closer than this (in map units) are merged; 0 disables.
+    """
+
+    min_cluster_size: int = 50
+    min_samples: int = 10
+    selection_method: Literal["eom", "leaf"] = "eom"
+    epsilon: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("min_cluster_size", "min_samples"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise ClusterParamError(f"{name} must be a whole number, got {value!r}")
+        if self.min_cluster_size < 2:
+            raise ClusterParamError(f"min_cluster_size must be at least 2, got {self.min_cluster_size}")
+        if self.min_samples < 1:
+            raise ClusterParamError(f"min_samples must be at least 1, got {self.min_samples}")
+        if self.selection_method not in SELECTION_METHODS:
+            raise ClusterParamError(
+                f"selection_method must be one of {SELECTION_METHODS}, got {self.selection_method!r}"
+            )
+        if not isinstance(self.epsilon, int | float) or not math.isfinite(self.epsilon) or self.epsilon < 0:
+            raise ClusterParamError(f"epsilon must be a finite number >= 0, got {self.epsilon!r}")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "min_cluster_size": int(self.min_cluster_size),
+            "min_samples": int(self.min_samples),
+            "selection_method": self.selection_method,
+            "epsilon": float(self.epsilon),
+        }
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """Labels and per-point and per-cluster scores of one cut of the tree."""
+
+    params: ClusterParams
+    labels: np.ndarray  #: int, NOISE_LABEL for noise; clusters numbered 0..k-1 by decreasing size
+    probabilities: np.ndarray  #: membership strength in [0, 1] (0 for noise)
+    outlier_scores: np.ndarray  #: GLOSH outlier score in [0, 1]
+    persistence: np.ndarray  #: per cluster (index = label): its stability, normalised to its maximum
+
+    @property
+    def n_clusters(self) -> int:
+        return len(self.persistence)
+
+    @property
+    def noise_fraction(self) -> float:
+        return float(np.mean(self.labels == NOISE_LABEL)) if len(self.labels) else 0.0
+
+
+class ClusterTree:
+    """The single-linkage tree of a point set for one ``min_samples``, ready to be cut.
+
+    Build it with `ClusterTree.build`, keep it (``linkage`` is an (n-1, 4)
+    array that can be saved and restored with `ClusterTree.from_linkage`), and
+    call `cut` for any ``min_cluster_size``, selection method and epsilon.
+    """
+
+    def __init__(self, linkage: np.ndarray, min_samples: int):
+        self.linkage = np.ascontiguousarray(linkage, dtype=np.float64)
+        self.min_samples = int(min_samples)
+        self.n_points = len(self.linkage) + 1
+
+    @classmethod
+    def build(cls, points: np.ndarray, min_samples: int) -> ClusterTree:
+        """Build the tree of ``points`` (n, d), the expensive step."""
+        from fast_hdbscan.hdbscan import compute_minimum_spanning_tree, mst_to_linkage_tree
+
+        points = np.ascontiguousarray(points, dtype=np.float64)
+        if len(points) < 2:
+            raise ClusterParamError(f"clustering needs at least 2 points, got {len(points)}")
+        if min_samples >= len(points):
+            raise ClusterParamError(
+                f"min_samples must be smaller than the number of points ({len(points)}), got {min_samples}"
+            )
+        if not np.isfinite(points).all():
+            raise ClusterParamError("points to cluster contain NaN or infinite coordinates")
+        mst = compute_minimum_spanning_tree(points, min_samples=int(min_samples))[0]
+        order = np.lexsort((mst[:, 1], mst[:, 0], mst[:, 2]))
+        return cls(mst_to_linkage_tree(mst[order]), min_samples)
+
+    @classmethod
+    def from_linkage(cls, linkage: np.ndarray, min_samples: int) -> ClusterTree:
+        """Restore a tree saved as its ``linkage`` array."""
+        return cls(linkage, min_samples)
+
+    def cut(self, params: ClusterParams) -> ClusterResult:
+        """Condense and cut the tree with ``params`` (its ``min_samples`` must be this tree's)."""
+        from fast_hdbscan.hdbscan import (
+            cluster_epsilon_search,
+            cluster_tree_from_condensed_tree,
+            cluster_tree_leaves,
+            condense_tree,
+            extract_eom_clusters,
+            get_cluster_label_vector,
+            get_point_membership_strength_vector,
+        )
+
+        if params.min_samples != self.min_samples:
+            raise ClusterParamError(
+                f"this tree was built for min_samples={self.min_samples}, not {params.min_samples}; build another"
+            )
+        if params.min_cluster_size > self.n_points:
+            raise ClusterParamError(
+                f"min_cluster_size must be at most the number of points ({self.n_points}), got {params.min_cluster_size}"
+            )
+        condensed = condense_tree(self.linkage, min_cluster_size=int(params.min_cluster_size))
+        cluster_tree = cluster_tree_from_condensed_tree(condensed)
+        if params.selection_method == "eom":
+            selected = extract_eom_clusters(
+                condensed, cluster_tree, max_cluster_size=np.inf, allow_single_cluster=False
+            )
+        elif cluster_tree.parent.shape[0] == 0:
+            selected = np.empty(0, dtype=np.int64)
+        else:
+            selected = cluster_tree_leaves(cluster_tree, self.n_points)
+        if len(selected) > 1 and params.epsilon > 0.0:
+            selected = cluster_epsilon_search(selected, cluster_tree, min_epsilon=float(params.epsilon))
+        raw = get_cluster_label_vector(condensed, selected, float(params.epsilon), n_samples=self.n_points)
+        strengths = get_point_membership_strength_vector(condensed, selected, raw)
+        stability = _stabilities(condensed, selected)
+        labels, persistence = _relabel_by_size(np.asarray(raw), stability)
+        return ClusterResult(
+            params=params,
+            labels=labels,
+            probabilities=np.asarray(strengths, dtype=np.float64),
+            outlier_scores=_glosh(condensed),
+            persistence=persistence,
+        )
+
+
+def _condensed_records(condensed) -> np.ndarray:
+    records = np.empty(
+        len(condensed.parent),
+        dtype=[("parent", np.intp), ("child", np.intp), ("lambda_val", np.float64), ("child_size", np.intp)],
+    )
+    records["parent"] = condensed.parent
+    records["child"] = condensed.child
+    records["lambda_val"] = condensed.lambda_val
+    records["child_size"] = condensed.child_size
+    return records
+
+
+def _glosh(condensed) -> np.ndarray:
+    """GLOSH outlier scores, with hdbscan's implementation."""
+    from hdbscan._hdbscan_tree import outlier_scores
+
+    if len(condensed.parent) == 0:
+        return np.zeros(0)
+    return np.asarray(outlier_scores(_condensed_records(condensed)), dtype=np.float64)
+
+
+def _stabilities(condensed, selected: np.ndarray) -> np.ndarray:
+    """HDBSCAN stability of each selected cluster (in the order of ``selected``)."""
+    from hdbscan._hdbscan_tree import compute_stability
+
+    if len(selected) == 0:
+        return np.zeros(0)
+    stability = compute_stability(_condensed_records(condensed))
+    return np.array([stability.get(int(c), 0.0) for c in selected], dtype=np.float64)
+
+
+def _relabel_by_size(raw: np.ndarray, stability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number clusters 0..k-1 by decreasing size (ties by first member), for stable, readable ids."""
+    labels = np.full(len(raw), NOISE_LABEL, dtype=np.int64)
+    ids = np.unique(raw[raw >= 0])
+    if len(ids) == 0:
+        return labels, np.zeros(0)
+    sizes = np.array([(raw == i).sum() for i in ids])
+    first = np.array([np.argmax(raw == i) for i in ids])
+    order = np.lexsort((first, -sizes))
+    mapping = np.full(ids.max() + 1, NOISE_LABEL, dtype=np.int64)
+    mapping[ids[order]] = np.arange(len(ids))
+    labels[raw >= 0] = mapping[raw[raw >= 0]]
+    persistence = stability[order] if len(stability) == len(ids) else np.zeros(len(ids))
+    top = persistence.max() if len(persistence) and persistence.max() > 0 else 1.0
+    return labels, persistence / top
+
+
+def cluster_points(points: np.ndarray, params: ClusterParams) -> tuple[ClusterResult, ClusterTree]:
+    """Build the tree for ``params.min_samples`` and cut it: a full HDBSCAN fit."""
+    tree = ClusterTree.build(points, params.min_samples)
+    return tree.cut(params), tree

@@ -1,0 +1,94 @@
+"""The clustering engine: a cached tree, re-cut, must agree with a fresh HDBSCAN fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from precompute.cluster import NOISE_LABEL, ClusterParamError, ClusterParams, ClusterTree, cluster_points
+
+POINTS, _ = make_blobs(n_samples=3000, centers=12, n_features=2, cluster_std=0.7, random_state=3)
+
+
+@pytest.fixture(scope="module")
+def tree() -> ClusterTree:
+    return ClusterTree.build(POINTS, min_samples=8)
+
+
+@pytest.mark.parametrize(
+    ("min_cluster_size", "method", "epsilon"), [(15, "eom", 0.0), (60, "eom", 0.0), (15, "leaf", 0.0), (15, "eom", 0.8)]
+)
+def test_cut_agrees_with_a_fresh_hdbscan_fit(tree, min_cluster_size, method, epsilon):
+    import hdbscan
+
+    fresh = hdbscan.HDBSCAN(
+        min_cluster_size=min_cluster_size,
+        min_samples=8,
+        cluster_selection_method=method,
+        cluster_selection_epsilon=epsilon,
+        approx_min_span_tree=False,  # exact MST, as ours; the approximate one differs from itself
+    ).fit(POINTS)
+    ours = tree.cut(ClusterParams(min_cluster_size, 8, method, epsilon))
+    assert ours.n_clusters == fresh.labels_.max() + 1
+    assert adjusted_rand_score(fresh.labels_, ours.labels) >= 0.99  # documented tolerance: float32 MST distances
+    assert np.mean((fresh.labels_ == NOISE_LABEL) == (ours.labels == NOISE_LABEL)) >= 0.99
+    # GLOSH scores: equal up to float32 rounding, except a handful of points whose merge order ties
+    assert np.mean(np.abs(ours.outlier_scores - fresh.outlier_scores_) < 0.02) >= 0.99
+    assert np.corrcoef(ours.probabilities, fresh.probabilities_)[0, 1] > 0.98
+
+
+def test_recut_equals_building_afresh(tree):
+    for size in (10, 40, 120):
+        params = ClusterParams(size, 8)
+        again, _ = cluster_points(POINTS, params)
+        np.testing.assert_array_equal(tree.cut(params).labels, again.labels)
+
+
+def test_min_cluster_size_changes_the_clustering(tree):
+    # not monotonic in general (EOM may split a parent once its children qualify), but the extremes differ
+    small, large = tree.cut(ClusterParams(5, 8)), tree.cut(ClusterParams(320, 8))
+    assert small.n_clusters > large.n_clusters >= 1
+    assert large.noise_fraction >= small.noise_fraction
+
+
+def test_labels_are_numbered_by_size_and_scores_are_bounded(tree):
+    result = tree.cut(ClusterParams(15, 8))
+    sizes = np.bincount(result.labels[result.labels >= 0])
+    assert (np.diff(sizes) <= 0).all()
+    assert set(np.unique(result.labels)) <= set(range(-1, result.n_clusters))
+    assert ((result.probabilities >= 0) & (result.probabilities <= 1)).all()
+    assert (result.probabilities[result.labels == NOISE_LABEL] == 0).all()
+    assert ((result.outlier_scores >= 0) & (result.outlier_scores <= 1)).all()
+    assert result.persistence.max() == pytest.approx(1.0)
+
+
+def test_tree_round_trips_through_its_linkage(tree):
+    restored = ClusterTree.from_linkage(tree.linkage.copy(), 8)
+    np.testing.assert_array_equal(restored.cut(ClusterParams(30, 8)).labels, tree.cut(ClusterParams(30, 8)).labels)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"min_cluster_size": 1}, r"min_cluster_size must be at least 2, got 1"),
+        ({"min_cluster_size": 2.5}, r"min_cluster_size must be a whole number, got 2.5"),
+        ({"min_samples": 0}, r"min_samples must be at least 1, got 0"),
+        ({"selection_method": "best"}, r"selection_method must be one of \('eom', 'leaf'\), got 'best'"),
+        ({"epsilon": float("nan")}, r"epsilon must be a finite number >= 0, got nan"),
+        ({"epsilon": -1.0}, r"epsilon must be a finite number >= 0"),
+    ],
+)
+def test_out_of_range_parameters_are_refused(kwargs, message):
+    with pytest.raises(ClusterParamError, match=message):
+        ClusterParams(**kwargs)
+
+
+def test_a_tree_serves_only_its_own_min_samples(tree):
+    with pytest.raises(ClusterParamError, match=r"built for min_samples=8, not 5"):
+        tree.cut(ClusterParams(20, 5))
+    with pytest.raises(ClusterParamError, match=r"at most the number of points \(3000\)"):
+        tree.cut(ClusterParams(5000, 8))
+    with pytest.raises(ClusterParamError, match=r"NaN"):
+        ClusterTree.build(np.array([[0.0, np.nan], [1, 1], [2, 2]]), 1)
