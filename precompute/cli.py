@@ -1,7 +1,8 @@
 """Command line: ``python -m precompute <command>``.
 
-Commands: ``synth`` (generate a synthetic Gravity Spy data set) and ``inspect``
-(read any supported data set and report what is in it and what is wrong).
+Commands: ``synth`` (generate a synthetic Gravity Spy data set), ``run``
+(embed, map and cluster a data set into a run directory) and ``inspect`` (read
+any supported data set and report what is in it and what is wrong).
 User errors are printed as one message, without a traceback, with exit code 2.
 """
 
@@ -47,12 +48,136 @@ def _build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--hdf5", action="store_true", help="also write trainingsetv1d1.h5 (the HDF5 release form)")
     synth.add_argument("--workers", type=_positive_int, default=None, help="rendering processes (default: all cores)")
 
+    run = sub.add_parser("run", help="embed, map and cluster a data set into a run directory for the dashboard")
+    _add_run_arguments(run, formats=sorted(FORMATS))
+
     inspect = sub.add_parser("inspect", help="read a data set and report its contents and problems")
     inspect.add_argument("--data", required=True, type=Path, help="data set folder or file")
     inspect.add_argument("--format", choices=sorted(FORMATS), default=None, help="skip auto-detection")
     inspect.add_argument("--metadata", type=Path, default=None, help="metadata CSV, when not in the usual place")
     inspect.add_argument("--no-verify", action="store_true", help="do not decode every image")
     return parser
+
+
+def _input_size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 140x170, got {text!r}") from None
+    return height, width
+
+
+def _windows(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser, *, formats: list[str]) -> None:
+    from .cluster import ClusterParams
+    from .embed_cache import default_cache_dir
+    from .reduce import UMAPConfig
+
+    umap_defaults, cluster_defaults = UMAPConfig(), ClusterParams()
+    io = parser.add_argument_group("input and output")
+    io.add_argument("--data", required=True, type=Path, help="data set folder or file (see docs/data-formats.md)")
+    io.add_argument("--out", required=True, type=Path, help="run directory to write (replaced atomically if it exists)")
+    io.add_argument("--format", choices=formats, default=None, help="skip format auto-detection")
+    io.add_argument("--metadata", type=Path, default=None, help="metadata CSV, when not in the usual place")
+    io.add_argument(
+        "--cache-dir", type=Path, default=default_cache_dir(), help="embedding and preview cache (default: %(default)s)"
+    )
+    io.add_argument(
+        "--cache-shard-size",
+        type=_positive_int,
+        default=512,
+        help="images per embedding-cache shard: a killed run loses at most one shard (default: 512)",
+    )
+    emb = parser.add_argument_group("images and embedding")
+    emb.add_argument(
+        "--windows", type=_windows, default=None, help="comma-separated time windows to use (default: all)"
+    )
+    emb.add_argument(
+        "--unit",
+        choices=["glitch", "image"],
+        default="glitch",
+        help="glitch: fuse each glitch's windows into one point (default); image: one point per PNG, as the seed study",
+    )
+    emb.add_argument(
+        "--fusion",
+        choices=["mean", "concat"],
+        default="mean",
+        help="how windows are fused (default: mean; see docs/pipeline.md)",
+    )
+    emb.add_argument(
+        "--crop",
+        choices=["plot-area", "none"],
+        default="plot-area",
+        help="none feeds whole figures, chrome included (seed's flaw; comparison only)",
+    )
+    emb.add_argument(
+        "--colour",
+        choices=["energy", "grey", "rgb"],
+        default="energy",
+        help="network input: energy recovered from viridis (default), grey luminance, or the rgb colours",
+    )
+    emb.add_argument(
+        "--input-size", type=_input_size, default=(140, 170), help="network input HEIGHTxWIDTH (default: 140x170)"
+    )
+    emb.add_argument(
+        "--weights", default="imagenet", help="imagenet | imagenet-or-random | random | PATH.pth (default: imagenet)"
+    )
+    emb.add_argument(
+        "--device", choices=["auto", "cuda", "cpu"], default="auto", help="default: auto (CUDA when available)"
+    )
+    emb.add_argument("--batch-size", type=_positive_int, default=64)
+    emb.add_argument("--workers", type=int, default=2, help="DataLoader and preview processes (default: 2)")
+    red = parser.add_argument_group("UMAP")
+    red.add_argument("--umap-neighbors", type=int, default=umap_defaults.n_neighbors)
+    red.add_argument("--umap-min-dist", type=float, default=umap_defaults.min_dist)
+    red.add_argument("--umap-metric", default=umap_defaults.metric)
+    clu = parser.add_argument_group("HDBSCAN")
+    clu.add_argument("--min-cluster-size", type=int, default=cluster_defaults.min_cluster_size)
+    clu.add_argument("--min-samples", type=int, default=cluster_defaults.min_samples)
+    clu.add_argument("--cluster-selection", choices=["eom", "leaf"], default=cluster_defaults.selection_method)
+    clu.add_argument("--cluster-epsilon", type=float, default=cluster_defaults.epsilon)
+    parser.add_argument("--seed", type=int, default=42, help="seed of UMAP and of random weights (default: 42)")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .cluster import ClusterParams
+    from .pipeline import RunConfig, run_pipeline
+    from .preprocess import PreprocessConfig
+    from .reduce import UMAPConfig
+
+    config = RunConfig(
+        data=args.data,
+        out=args.out,
+        format=args.format,
+        metadata=args.metadata,
+        windows=args.windows,
+        unit=args.unit,
+        fusion=args.fusion,
+        preprocess=PreprocessConfig(
+            crop=args.crop, colour=args.colour, height=args.input_size[0], width=args.input_size[1]
+        ),
+        weights=args.weights,
+        device=args.device,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        umap=UMAPConfig(
+            n_neighbors=args.umap_neighbors, min_dist=args.umap_min_dist, metric=args.umap_metric, seed=args.seed
+        ),
+        cluster=ClusterParams(args.min_cluster_size, args.min_samples, args.cluster_selection, args.cluster_epsilon),
+        cache_dir=args.cache_dir,
+        shard_images=args.cache_shard_size,
+        seed=args.seed,
+    )
+    summary = run_pipeline(config, argv=[sys.executable, "-m", "precompute", *sys.argv[1:]])
+    print(
+        f"wrote {summary.out}: {summary.n_points} points, {summary.n_clusters} clusters, "
+        f"{summary.noise_fraction:.1%} noise; embedded {summary.embedded} images, {summary.cache_hits} from cache; "
+        f"{len(summary.warnings)} warning(s)"
+    )
+    return 0
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -84,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr
     )
     try:
-        return {"synth": _synth, "inspect": _inspect}[args.command](args)
+        return {"synth": _synth, "run": _run, "inspect": _inspect}[args.command](args)
     except PrecomputeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

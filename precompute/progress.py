@@ -2,40 +2,51 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-__all__ = ["progress"]
+__all__ = ["counter", "progress"]
 
 T = TypeVar("T")
 log = logging.getLogger("precompute")
 
 
-def progress(items: Iterable[T], *, total: int | None, desc: str, unit: str, enabled: bool = True) -> Iterator[T]:
-    """Yield ``items`` under a tqdm bar (on a terminal) and log the final rate.
+class _Counter:
+    def __init__(self, bar) -> None:
+        self.bar = bar
+        self.count = 0
 
-    Parameters
-    ----------
-    items : iterable
-        What the stage processes.
-    total : `int`, optional
-        Number of items, for the bar and the summary.
-    desc, unit : `str`
-        Stage name and the unit of work ("glitch", "image").
-    enabled : `bool`, optional, default: True
-        False hides the bar (tests, library use); the summary is still logged.
+    def update(self, n: int = 1) -> None:
+        self.count += n
+        self.bar.update(n)
+
+
+@contextlib.contextmanager
+def counter(*, total: int | None, desc: str, unit: str, enabled: bool = True) -> Iterator[_Counter]:
+    """A bar advanced by ``update(n)``; on exit, log how many ``unit`` per second the stage did.
+
+    The bar shows on a terminal only (``enabled`` and stderr is a TTY); the
+    summary line is logged everywhere, so CI logs and files keep the rate.
     """
     from tqdm import tqdm
 
     start = time.perf_counter()
-    count = 0
     show = enabled and sys.stderr.isatty()
-    for item in tqdm(items, total=total, desc=desc, unit=unit, disable=not show, dynamic_ncols=True):
-        count += 1
-        yield item
+    with tqdm(total=total, desc=desc, unit=unit, disable=not show, dynamic_ncols=True) as bar:
+        state = _Counter(bar)
+        yield state
     elapsed = time.perf_counter() - start
-    rate = count / elapsed if elapsed > 0 else float("inf")
-    log.info("%s: %d %s in %.1f s (%.2f %s/s)", desc, count, unit, elapsed, rate, unit)
+    rate = state.count / elapsed if elapsed > 0 else float("inf")
+    log.info("%s: %d %s in %.1f s (%.2f %s/s)", desc, state.count, unit, elapsed, rate, unit)
+
+
+def progress(items: Iterable[T], *, total: int | None, desc: str, unit: str, enabled: bool = True) -> Iterator[T]:
+    """Yield ``items`` under a `counter` advanced by one per item."""
+    with counter(total=total, desc=desc, unit=unit, enabled=enabled) as bar:
+        for item in items:
+            yield item
+            bar.update()

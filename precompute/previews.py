@@ -1,0 +1,83 @@
+"""Stage 7: small previews of each window for hover, and the full plot-area crop for the detail view.
+
+Both are WebP files named by the image's content key, made once into the
+cache and linked into each run directory, so a re-run makes none again.
+Thumbnails are 170x140 (the plot area's aspect), details the full 566x466 crop.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+from pathlib import Path
+
+from .atomic import write_bytes_atomic
+from .progress import progress
+
+__all__ = ["DETAIL_SIZE", "THUMB_SIZE", "link_previews", "make_previews"]
+
+THUMB_SIZE = (170, 140)  # width, height
+DETAIL_SIZE = (566, 466)
+_LOADER = None
+
+
+def _encode(rgb, size: tuple[int, int], quality: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.fromarray(rgb)
+    if image.size != size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="WEBP", quality=quality, method=4)
+    return buffer.getvalue()
+
+
+def _make_one(task: tuple[str, str, str, str]) -> str:
+    from .preprocess import to_display_rgb
+
+    kind, source, key, folder = task
+    thumb, detail = Path(folder) / f"{key}-thumb.webp", Path(folder) / f"{key}-detail.webp"
+    if thumb.exists() and detail.exists():
+        return ""
+    try:
+        rgb = to_display_rgb(_LOADER(kind, source), kind)
+        write_bytes_atomic(thumb, _encode(rgb, THUMB_SIZE, 80), durable=False)
+        write_bytes_atomic(detail, _encode(rgb, DETAIL_SIZE, 90), durable=False)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+def make_previews(
+    rows: list[tuple[str, str, str]], loader, cache_dir: Path, *, workers: int, show_progress: bool = True
+) -> list[str]:
+    """Make missing previews of (kind, source, key) rows in ``cache_dir/previews``; return errors per row."""
+    global _LOADER
+    folder = Path(cache_dir) / "previews"
+    folder.mkdir(parents=True, exist_ok=True)
+    tasks = [(kind, source, key, str(folder)) for kind, source, key in rows]
+    _LOADER = loader
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        results = map(_make_one, tasks)
+        return list(progress(results, total=len(tasks), desc="previews", unit="image", enabled=show_progress))
+    with mp.get_context("fork").Pool(workers) as pool:
+        results = pool.imap(_make_one, tasks, chunksize=8)
+        return list(progress(results, total=len(tasks), desc="previews", unit="image", enabled=show_progress))
+
+
+def link_previews(keys: list[str], cache_dir: Path, dest: Path) -> None:
+    """Hard-link (or copy, across file systems) each key's previews into ``dest``."""
+    folder = Path(cache_dir) / "previews"
+    dest.mkdir(parents=True, exist_ok=True)
+    for key in dict.fromkeys(keys):
+        for suffix in ("thumb", "detail"):
+            src, target = folder / f"{key}-{suffix}.webp", dest / f"{key}-{suffix}.webp"
+            if not src.exists() or target.exists():
+                continue
+            try:
+                os.link(src, target)
+            except OSError:
+                shutil.copyfile(src, target)

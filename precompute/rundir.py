@@ -1,0 +1,156 @@
+"""Stage 8: the run directory, written atomically and read back cheaply.
+
+Layout (docs/run-directory.md has the full description)::
+
+    RUN/
+      manifest.json       inputs, parameters, versions, device, weights, seed, timings, warnings, skips
+      points.parquet      one row per point: metadata, x, y, cluster, probability, outlier_score
+      images.parquet      one row per image: gravityspy_id, window, source, key (previews/<key>-*.webp)
+      embeddings.npy      (n_points, d) float32, the vectors UMAP saw
+      trees/min_samples-<k>.npy   cached single-linkage tree(s)
+      previews/<key>-thumb.webp, <key>-detail.webp
+
+A run is assembled in a hidden sibling folder and renamed into place only when
+complete, so a reader never sees a half-written run (a crash leaves a
+``.RUN.partial-*`` folder, never a broken ``RUN``). Loading imports only
+numpy and pandas: the dashboard reads runs without torch or umap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cluster import ClusterTree
+from .errors import PrecomputeError
+
+__all__ = ["MANIFEST_VERSION", "Run", "RunError", "load_run", "tree_path", "write_run"]
+
+#: Bumped when the layout changes incompatibly; `load_run` refuses other versions with a clear message.
+MANIFEST_VERSION = 1
+
+
+class RunError(PrecomputeError):
+    """A run directory is missing, incomplete or from an incompatible version."""
+
+
+def tree_path(root: Path, min_samples: int) -> Path:
+    return Path(root) / "trees" / f"min_samples-{int(min_samples)}.npy"
+
+
+def write_run(
+    out: Path,
+    *,
+    manifest: dict[str, Any],
+    points: pd.DataFrame,
+    images: pd.DataFrame,
+    embeddings: np.ndarray,
+    trees: list[ClusterTree],
+    fill_previews,
+) -> Path:
+    """Assemble the run beside ``out`` and move it into place atomically; return ``out``.
+
+    ``fill_previews(folder)`` puts the preview files into ``folder``.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        points.to_parquet(staging / "points.parquet", index=False)
+        images.to_parquet(staging / "images.parquet", index=False)
+        np.save(staging / "embeddings.npy", np.asarray(embeddings, dtype=np.float32))
+        for tree in trees:
+            path = tree_path(staging, tree.min_samples)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, tree.linkage)
+        fill_previews(staging / "previews")
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, default=_json_default) + "\n", encoding="utf-8"
+        )
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    if out.exists():
+        if not (out / "manifest.json").exists() and any(out.iterdir()):
+            raise RunError(f"{out} exists and is not a run directory; choose another --out")
+        retired = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(out, retired)
+        os.rename(staging, out)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.rename(staging, out)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+@dataclass
+class Run:
+    """A run directory, loaded."""
+
+    root: Path
+    manifest: dict[str, Any]
+    points: pd.DataFrame
+    images: pd.DataFrame
+
+    def embeddings(self) -> np.ndarray:
+        """The (n_points, d) vectors, memory-mapped."""
+        return np.load(self.root / "embeddings.npy", mmap_mode="r")
+
+    def tree(self, min_samples: int) -> ClusterTree | None:
+        """The cached tree for ``min_samples``, or None when this run has none."""
+        path = tree_path(self.root, min_samples)
+        return ClusterTree.from_linkage(np.load(path), min_samples) if path.exists() else None
+
+    def preview_path(self, key: str, size: str) -> Path:
+        """Path of a preview (``size`` 'thumb' or 'detail') of the image with content ``key``."""
+        return self.root / "previews" / f"{key}-{size}.webp"
+
+
+def load_run(path: str | os.PathLike[str]) -> Run:
+    """Read a run directory's manifest and tables; errors say what is wrong and what to do."""
+    root = Path(path)
+    manifest_path = root / "manifest.json"
+    if not root.is_dir():
+        raise RunError(
+            f"run directory {root} does not exist; make one with: python -m precompute run --data DIR --out {root}"
+        )
+    if not manifest_path.is_file():
+        raise RunError(f"{root} has no manifest.json: it is not a finished run; run the precompute again")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RunError(f"{manifest_path} is not valid JSON ({exc.msg}); run the precompute again") from None
+    version = manifest.get("manifest_version")
+    if version != MANIFEST_VERSION:
+        raise RunError(
+            f"{root} was written with run-directory version {version!r}; this tool reads version {MANIFEST_VERSION}. "
+            "Re-run the precompute with this version"
+        )
+    missing = [name for name in ("points.parquet", "images.parquet", "embeddings.npy") if not (root / name).is_file()]
+    if missing:
+        raise RunError(f"{root} lacks {', '.join(missing)}; the run is damaged: run the precompute again")
+    return Run(root, manifest, pd.read_parquet(root / "points.parquet"), pd.read_parquet(root / "images.parquet"))

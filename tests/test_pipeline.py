@@ -1,0 +1,230 @@
+"""The precompute pipeline on the small synthetic set: CPU, random weights, every stage."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from precompute.cluster import ClusterParams
+from precompute.errors import PrecomputeError
+from precompute.pipeline import RunConfig, run_pipeline
+from precompute.reduce import UMAPConfig
+from precompute.rundir import RunError, load_run
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = {"umap": UMAPConfig(n_neighbors=10), "cluster": ClusterParams(3, 2), "workers": 0, "batch_size": 16}
+
+
+def _config(synth_set, out: Path, cache: Path, **changes) -> RunConfig:
+    return RunConfig(
+        **{"data": synth_set.root, "out": out, "cache_dir": cache, "weights": "random", **SMALL, **changes}
+    )
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def run(synth_set, cache_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "glitch"
+    summary = run_pipeline(_config(synth_set, out, cache_dir), show_progress=False, argv=["test"])
+    return summary, load_run(out)
+
+
+def test_run_directory_holds_every_artifact(run):
+    summary, loaded = run
+    assert summary.n_points == 30
+    assert summary.embedded == 120
+    assert summary.cache_hits == 0
+    root = loaded.root
+    for name in ("manifest.json", "points.parquet", "images.parquet", "embeddings.npy"):
+        assert (root / name).is_file()
+    assert (root / "trees" / "min_samples-2.npy").is_file()
+    assert not list(root.parent.glob(".glitch.partial-*"))  # the staging folder is gone
+
+
+def test_manifest_records_inputs_parameters_versions_and_timings(run):
+    manifest = run[1].manifest
+    assert manifest["manifest_version"] == 1
+    assert manifest["data"]["format"] == "trainingset"
+    assert manifest["data"]["n_glitches"] == 30
+    assert manifest["parameters"]["umap"] == {"n_neighbors": 10, "min_dist": 0.1, "metric": "cosine", "seed": 42}
+    assert manifest["parameters"]["cluster"]["min_samples"] == 2
+    assert manifest["embedding"]["weights_used"] == "random:seed=42"
+    assert manifest["embedding"]["device"] == "cpu"
+    assert {"torch", "torchvision", "umap-learn", "hdbscan", "fast_hdbscan"} <= set(manifest["versions"])
+    assert {"read", "hash", "embed", "fuse", "reduce", "cluster-tree", "cluster-cut", "previews"} <= set(
+        manifest["timings_s"]
+    )
+    assert manifest["seed"] == 42
+    assert manifest["warnings"] == []
+    assert manifest["n_clusters"] == int(run[1].points["cluster"].max()) + 1
+
+
+def test_points_table_has_metadata_coordinates_and_clusters(run, synth_set):
+    points = run[1].points
+    for column in (
+        "gravityspy_id",
+        "ifo",
+        "label",
+        "snr",
+        "x",
+        "y",
+        "cluster",
+        "probability",
+        "outlier_score",
+        "n_windows",
+    ):
+        assert column in points.columns
+    assert set(points["gravityspy_id"]) == set(synth_set.metadata["gravityspy_id"])
+    assert (points["n_windows"] == 4).all()
+    assert (points["window"] == "fused").all()
+    assert points["cluster"].nunique() >= 2  # computed, not a constant
+    assert np.isfinite(points[["x", "y"]].to_numpy()).all()
+    assert run[1].embeddings().shape == (30, 512)
+
+
+def test_cached_tree_reproduces_the_stored_clusters(run):
+    loaded = run[1]
+    tree = loaded.tree(2)
+    result = tree.cut(ClusterParams(**loaded.manifest["cluster_params_used"]))
+    np.testing.assert_array_equal(result.labels, loaded.points["cluster"].to_numpy())
+    assert loaded.tree(7) is None
+
+
+def test_previews_exist_for_every_image(run):
+    loaded = run[1]
+    assert len(loaded.images) == 120
+    for key in loaded.images["key"]:
+        with Image.open(loaded.preview_path(key, "thumb")) as thumb:
+            assert thumb.size == (170, 140)
+        with Image.open(loaded.preview_path(key, "detail")) as detail:
+            assert detail.size == (566, 466)
+
+
+def test_second_run_reuses_every_embedding(run, synth_set, cache_dir, tmp_path):
+    summary = run_pipeline(
+        _config(synth_set, tmp_path / "again", cache_dir, umap=UMAPConfig(n_neighbors=8)), show_progress=False
+    )
+    assert (summary.embedded, summary.cache_hits) == (0, 120)
+    first = run[1].points.set_index("gravityspy_id")
+    np.testing.assert_allclose(load_run(tmp_path / "again").embeddings(), run[1].embeddings())
+    assert len(first) == summary.n_points
+
+
+def test_image_unit_gives_one_point_per_png(synth_set, cache_dir, tmp_path):
+    summary = run_pipeline(_config(synth_set, tmp_path / "img", cache_dir, unit="image"), show_progress=False)
+    points = load_run(tmp_path / "img").points
+    assert summary.n_points == 120
+    assert sorted(points["window"].unique()) == ["0.5", "1.0", "2.0", "4.0"]
+    assert load_run(tmp_path / "img").embeddings().shape == (120, 512)
+
+
+def test_window_selection_and_unknown_windows(synth_set, cache_dir, tmp_path):
+    summary = run_pipeline(
+        _config(synth_set, tmp_path / "two", cache_dir, windows=("0.5", "4.0"), fusion="concat"), show_progress=False
+    )
+    assert load_run(tmp_path / "two").embeddings().shape == (30, 2 * 512)
+    assert summary.cache_hits == 60
+    with pytest.raises(PrecomputeError, match=r"--windows 8.0 not in the data set"):
+        run_pipeline(_config(synth_set, tmp_path / "bad", cache_dir, windows=("8.0",)), show_progress=False)
+
+
+def _offline(monkeypatch, tmp_path):
+    """No network and an empty torchvision cache: what our machines look like."""
+    import torch.hub
+
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("network unreachable (test)")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+
+
+def test_imagenet_weights_offline_is_a_clear_error(monkeypatch, tmp_path, synth_set, cache_dir):
+    _offline(monkeypatch, tmp_path)
+    with pytest.raises(
+        PrecomputeError, match=r"ImageNet weights for ResNet-18 are unavailable.*--weights PATH.*--weights random"
+    ):
+        run_pipeline(_config(synth_set, tmp_path / "x", cache_dir, weights="imagenet"), show_progress=False)
+    assert not (tmp_path / "x").exists()
+
+
+def test_demo_mode_falls_back_to_random_weights_with_a_warning(monkeypatch, tmp_path, synth_set, cache_dir):
+    _offline(monkeypatch, tmp_path)
+    run_pipeline(_config(synth_set, tmp_path / "demo", cache_dir, weights="imagenet-or-random"), show_progress=False)
+    manifest = load_run(tmp_path / "demo").manifest
+    assert manifest["embedding"]["weights_used"] == "random:seed=42"
+    assert any(
+        "ResNet-18 weights were random" in w and "ImageNet weights unavailable" in w for w in manifest["warnings"]
+    )
+
+
+def test_local_weights_file(tmp_path):
+    import torch
+    from torchvision.models import resnet18
+
+    from precompute.embed import EmbedConfig, load_resnet18
+
+    torch.manual_seed(1)
+    path = tmp_path / "mine.pth"
+    torch.save(resnet18().state_dict(), path)
+    loaded = load_resnet18(EmbedConfig(weights=str(path), device="cpu"))
+    assert loaded.weights_used == f"file:{path}"
+    assert loaded.weights_id.startswith("file-sha256:")
+    (tmp_path / "junk.pth").write_bytes(b"not a state dict")
+    with pytest.raises(PrecomputeError, match=r"junk\.pth is not a readable torch state dict"):
+        load_resnet18(EmbedConfig(weights=str(tmp_path / "junk.pth"), device="cpu"))
+
+
+def test_killed_run_resumes_without_redoing_finished_embeddings(synth_set, run, tmp_path):
+    cache, out = tmp_path / "cache", tmp_path / "killed"
+    command = [
+        sys.executable, "-m", "precompute", "-q", "run", "--data", str(synth_set.root), "--out", str(out),
+        "--cache-dir", str(cache), "--weights", "random", "--device", "cpu", "--workers", "0", "--batch-size", "4",
+        "--cache-shard-size", "8", "--umap-neighbors", "10", "--min-cluster-size", "3", "--min-samples", "2",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and len(list(cache.glob("embeddings/*/shard-*.npz"))) < 3:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = len(list(cache.glob("embeddings/*/shard-*.npz")))
+    assert 3 <= finished < 15, "the kill should land mid-embedding"
+    assert not out.exists()  # no half-written run directory
+
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["embedding"]["cache_hits"] >= finished * 8
+    assert manifest["embedding"]["embedded"] == 120 - manifest["embedding"]["cache_hits"]
+    np.testing.assert_allclose(load_run(out).embeddings(), run[1].embeddings(), atol=1e-5)
+
+
+def test_load_run_explains_what_is_wrong(tmp_path, run):
+    with pytest.raises(RunError, match=r"does not exist; make one with"):
+        load_run(tmp_path / "none")
+    (tmp_path / "half").mkdir()
+    with pytest.raises(RunError, match=r"no manifest.json: it is not a finished run"):
+        load_run(tmp_path / "half")
+    old = tmp_path / "old"
+    old.mkdir()
+    manifest = dict(run[1].manifest, manifest_version=0)
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RunError, match=r"version 0; this tool reads version 1"):
+        load_run(old)
