@@ -10,15 +10,19 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= data/demo
-DEMO_GLITCHES ?= 400
+DEMO_RUN ?= data/runs/demo
+DEMO_GLITCHES ?= 300
 DEMO_SEED ?= 42
+# offline machines: ImageNet weights fall back to random ones, with a warning in the run's manifest.
+# Map and clusters sized for a few hundred glitches (the seed's 30/50 suit ~34k points).
+DEMO_RUN_ARGS ?= --weights imagenet-or-random --umap-neighbors 15 --min-cluster-size 5 --min-samples 3 --cache-dir data/cache
 PYTEST_ARGS ?=
 
 export SE_OFFLINE := true
 export DASH_TEST_CHROMEPATH ?= /usr/bin/chromium
 export MPLBACKEND := Agg
 
-.PHONY: help install install-dev demo demo-data test lint format bench clean
+.PHONY: help install install-dev demo demo-data demo-run test lint format bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,9 +48,14 @@ $(DEMO_DIR)/trainingset_v1d1_metadata.csv: | $(VENV)/.installed
 
 demo-data: $(DEMO_DIR)/trainingset_v1d1_metadata.csv  ## build the synthetic demo data set (resumes if interrupted)
 
-demo: install demo-data  ## install, build the demo data set, and report what it holds
-	$(PY) -m precompute inspect --data $(DEMO_DIR) --no-verify
-	@echo "Demo data set ready in $(DEMO_DIR). The dashboard arrives with the explorer (see README: Status)."
+$(DEMO_RUN)/manifest.json: $(DEMO_DIR)/trainingset_v1d1_metadata.csv
+	$(PY) -m precompute run --data $(DEMO_DIR) --out $(DEMO_RUN) $(DEMO_RUN_ARGS)
+
+demo-run: $(DEMO_RUN)/manifest.json  ## embed, map and cluster the demo data set into its run directory
+
+demo: install demo-run  ## install, build the demo data set and its run (reused when present)
+	$(PY) -m precompute inspect --run $(DEMO_RUN)
+	@echo "The dashboard arrives with the explorer (README: Status)."
 
 test: install-dev  ## install everything (Chromium too) and run the whole test suite
 	scripts/ensure-chromium.sh
@@ -62,6 +71,9 @@ format: install-dev  ## apply ruff's fixes and formatting
 
 bench: install  ## run the benchmarks (prints tables; see docs/benchmarks.md)
 	$(PY) benchmarks/bench_synth.py
+	$(PY) benchmarks/bench_embed.py
+	$(PY) benchmarks/bench_umap.py
+	$(PY) benchmarks/bench_recluster.py
 
 clean:  ## remove caches (keeps .venv and data/)
 	rm -rf .pytest_cache .ruff_cache test-artifacts

@@ -51,8 +51,12 @@ def _build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="embed, map and cluster a data set into a run directory for the dashboard")
     _add_run_arguments(run, formats=sorted(FORMATS))
 
-    inspect = sub.add_parser("inspect", help="read a data set and report its contents and problems")
-    inspect.add_argument("--data", required=True, type=Path, help="data set folder or file")
+    inspect = sub.add_parser(
+        "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
+    )
+    target = inspect.add_mutually_exclusive_group(required=True)
+    target.add_argument("--data", type=Path, help="data set folder or file")
+    target.add_argument("--run", type=Path, help="a run directory made by 'run'")
     inspect.add_argument("--format", choices=sorted(FORMATS), default=None, help="skip auto-detection")
     inspect.add_argument("--metadata", type=Path, default=None, help="metadata CSV, when not in the usual place")
     inspect.add_argument("--no-verify", action="store_true", help="do not decode every image")
@@ -196,6 +200,12 @@ def _synth(args: argparse.Namespace) -> int:
 
 def _inspect(args: argparse.Namespace) -> int:
     from .io import read_dataset
+
+    if args.run is not None:
+        from .rundir import load_run
+
+        print(load_run(args.run).summary())
+        return 0
 
     dataset = read_dataset(args.data, format=args.format, metadata=args.metadata, verify=not args.no_verify)
     print(dataset.summary())

@@ -31,7 +31,7 @@ def _encode(rgb, size: tuple[int, int], quality: int) -> bytes:
     if image.size != size:
         image = image.resize(size, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    image.save(buffer, format="WEBP", quality=quality, method=4)
+    image.save(buffer, format="WEBP", quality=quality, method=2)
     return buffer.getvalue()
 
 

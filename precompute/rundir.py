@@ -125,6 +125,22 @@ class Run:
         path = tree_path(self.root, min_samples)
         return ClusterTree.from_linkage(np.load(path), min_samples) if path.exists() else None
 
+    def summary(self) -> str:
+        """A few lines: what was run on what, the result, and every warning."""
+        m = self.manifest
+        params = m["cluster_params_used"]
+        lines = [
+            f"run {self.root} ({m['created_utc']})",
+            f"  data: {m['data']['format']} at {m['data']['path']}: {m['data']['n_glitches']} glitches, windows {', '.join(m['data']['windows'])}",
+            f"  embedding: resnet18, weights {m['embedding']['weights_used']} on {m['embedding']['device']}; "
+            f"unit {m['parameters']['unit']}, fusion {m['parameters']['fusion']}",
+            f"  result: {m['n_points']} points, {m['n_clusters']} clusters, {m['noise_fraction']:.1%} noise "
+            f"(min_cluster_size {params['min_cluster_size']}, min_samples {params['min_samples']}, {params['selection_method']})",
+            f"  {len(m['warnings'])} warning(s), {len(m['skipped'])} skipped input(s)",
+        ]
+        lines.extend(f"  warning: {w}" for w in m["warnings"])
+        return "\n".join(lines)
+
     def preview_path(self, key: str, size: str) -> Path:
         """Path of a preview (``size`` 'thumb' or 'detail') of the image with content ``key``."""
         return self.root / "previews" / f"{key}-{size}.webp"

@@ -162,7 +162,7 @@ def test_imagenet_weights_offline_is_a_clear_error(monkeypatch, tmp_path, synth_
     assert not (tmp_path / "x").exists()
 
 
-def test_demo_mode_falls_back_to_random_weights_with_a_warning(monkeypatch, tmp_path, synth_set, cache_dir):
+def test_demo_mode_falls_back_to_random_weights_with_a_warning(monkeypatch, tmp_path, synth_set, cache_dir, capsys):
     _offline(monkeypatch, tmp_path)
     run_pipeline(_config(synth_set, tmp_path / "demo", cache_dir, weights="imagenet-or-random"), show_progress=False)
     manifest = load_run(tmp_path / "demo").manifest
