@@ -92,3 +92,26 @@ def test_a_tree_serves_only_its_own_min_samples(tree):
         tree.cut(ClusterParams(5000, 8))
     with pytest.raises(ClusterParamError, match=r"NaN"):
         ClusterTree.build(np.array([[0.0, np.nan], [1, 1], [2, 2]]), 1)
+
+
+def test_glosh_and_stability_kernels_equal_hdbscans_own(tree):
+    from fast_hdbscan.hdbscan import cluster_tree_from_condensed_tree, condense_tree, extract_eom_clusters
+    from hdbscan._hdbscan_tree import compute_stability, outlier_scores
+
+    from precompute.cluster import _glosh, _stabilities
+
+    condensed = condense_tree(tree.linkage, min_cluster_size=25)
+    records = np.empty(
+        len(condensed.parent),
+        dtype=[("parent", np.intp), ("child", np.intp), ("lambda_val", np.float64), ("child_size", np.intp)],
+    )
+    for name in ("parent", "child", "lambda_val", "child_size"):
+        records[name] = getattr(condensed, name)
+    np.testing.assert_allclose(_glosh(condensed, len(POINTS)), outlier_scores(records), rtol=1e-12)
+    selected = extract_eom_clusters(
+        condensed, cluster_tree_from_condensed_tree(condensed), max_cluster_size=np.inf, allow_single_cluster=False
+    )
+    reference = compute_stability(records)
+    np.testing.assert_allclose(
+        _stabilities(condensed, selected, len(POINTS)), [reference[int(c)] for c in selected], rtol=1e-12
+    )
