@@ -205,6 +205,17 @@ def _embed(
     return vectors, info
 
 
+def _fit_to_size(params: ClusterParams, n_points: int, warnings: list[str]) -> ClusterParams:
+    """Lower HDBSCAN settings that a small data set cannot satisfy, saying so in the warnings."""
+    size = min(params.min_cluster_size, n_points)
+    samples = min(params.min_samples, n_points - 1)
+    if size != params.min_cluster_size:
+        warnings.append(f"min_cluster_size lowered from {params.min_cluster_size} to {size}: only {n_points} points")
+    if samples != params.min_samples:
+        warnings.append(f"min_samples lowered from {params.min_samples} to {samples}: only {n_points} points")
+    return ClusterParams(size, samples, params.selection_method, params.epsilon)
+
+
 def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[str] | None = None) -> RunSummary:
     """Run every stage and write ``config.out``; see the module docstring."""
     from .previews import link_previews, make_previews
@@ -246,15 +257,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
         points.insert(1, "window", images["window"].to_numpy())
         points["n_windows"] = 1
     coords = stages.run("reduce", reduce_umap, point_vectors, config.umap, warnings)
-    params = config.cluster
-    if params.min_cluster_size > len(coords):
-        params = ClusterParams(
-            len(coords), min(params.min_samples, len(coords) - 1), params.selection_method, params.epsilon
-        )
-        warnings.append(f"min_cluster_size lowered to {params.min_cluster_size}: only {len(coords)} points")
-    if params.min_samples >= len(coords):
-        params = ClusterParams(params.min_cluster_size, len(coords) - 1, params.selection_method, params.epsilon)
-        warnings.append(f"min_samples lowered to {params.min_samples}: only {len(coords)} points")
+    params = _fit_to_size(config.cluster, len(coords), warnings)
     tree = stages.run("cluster-tree", ClusterTree.build, coords, params.min_samples)
     result = stages.run("cluster-cut", tree.cut, params)
 

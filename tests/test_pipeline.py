@@ -228,3 +228,34 @@ def test_load_run_explains_what_is_wrong(tmp_path, run):
     (old / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RunError, match=r"version 0; this tool reads version 1"):
         load_run(old)
+
+
+def test_a_run_loads_and_recuts_without_torch_or_umap(run):
+    code = (
+        "import sys\n"
+        "from precompute.rundir import load_run\n"
+        "from precompute.cluster import ClusterParams\n"
+        f"run = load_run({str(run[1].root)!r})\n"
+        "result = run.tree(2).cut(ClusterParams(4, 2))\n"
+        "heavy = sorted(m for m in ('torch', 'torchvision', 'umap', 'gwpy') if m in sys.modules)\n"
+        "print(result.n_clusters, heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    clusters, heavy = result.stdout.split(" ", 1)
+    assert int(clusters) >= 1
+    assert heavy.strip() == "[]"
+
+
+def test_cluster_settings_too_big_for_the_data_are_lowered_with_a_warning():
+    from precompute.pipeline import _fit_to_size
+
+    warnings: list[str] = []
+    params = _fit_to_size(ClusterParams(50, 10), 8, warnings)
+    assert (params.min_cluster_size, params.min_samples) == (8, 7)
+    assert warnings == [
+        "min_cluster_size lowered from 50 to 8: only 8 points",
+        "min_samples lowered from 10 to 7: only 8 points",
+    ]
+    assert _fit_to_size(ClusterParams(5, 3), 100, warnings) == ClusterParams(5, 3)
+    assert len(warnings) == 2
