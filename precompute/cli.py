@@ -51,6 +51,9 @@ def _build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="embed, map and cluster a data set into a run directory for the dashboard")
     _add_run_arguments(run, formats=sorted(FORMATS))
 
+    audit = sub.add_parser("audit", help="compute a run's taxonomy metrics and write them into RUN/audit/")
+    audit.add_argument("--run", required=True, type=Path, help="a run directory made by 'run'")
+
     inspect = sub.add_parser(
         "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
     )
@@ -184,6 +187,37 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .audit import audit_points, write_audit
+    from .rundir import load_run
+
+    run = load_run(args.run)
+    tables = audit_points(run.points, persistence=np.asarray(run.manifest.get("cluster_persistence", [])))
+    write_audit(run.root / "audit", tables, parameters={"label_min_share": 0.1})
+    g = tables.summary
+    print(
+        f"{g.n_clusters} clusters over {g.n_clustered} of {g.n_points} points ({g.noise_fraction:.1%} noise): "
+        f"homogeneity {g.homogeneity:.3f}, completeness {g.completeness:.3f}, V {g.v_measure:.3f}, "
+        f"NMI {g.nmi:.3f}, ARI {g.ari:.3f}"
+    )
+    print("most ambiguous clusters:")
+    for row in tables.clusters.head(5).itertuples():
+        print(
+            f"  cluster {row.cluster}: n={row.size}, top {row.top_label}, purity {row.purity:.2f}, H={row.entropy_bits:.2f} bits"
+        )
+    print("most scattered labels:")
+    for row in tables.labels.head(5).itertuples():
+        print(
+            f"  {row.label}: n={row.size}, H(cluster|label)={row.cluster_entropy_bits:.2f} bits over {row.n_clusters} clusters"
+        )
+    for warning in g.warnings:
+        print(f"warning: {warning}")
+    print(f"tables written to {run.root / 'audit'}")
+    return 0
+
+
 def _synth(args: argparse.Namespace) -> int:
     from .synth.generate import generate_dataset
 
@@ -219,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr
     )
     try:
-        return {"synth": _synth, "run": _run, "inspect": _inspect}[args.command](args)
+        return {"synth": _synth, "run": _run, "audit": _audit, "inspect": _inspect}[args.command](args)
     except PrecomputeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import __version__
+from .audit import audit_points, write_audit
 from .cluster import ClusterParams, ClusterTree
 from .embed_cache import EmbeddingCache, content_keys, default_cache_dir
 from .errors import DataError, PrecomputeError
@@ -310,8 +311,13 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
     }
     image_table = images[["gravityspy_id", "window", "kind", "source", "key"]]
 
-    def fill(folder: Path) -> None:
-        link_previews(list(image_table["key"]), config.cache_dir, folder)
+    tables = stages.run("audit", audit_points, points, persistence=result.persistence)
+    manifest["audit"] = tables.summary.as_dict()
+    warnings.extend(tables.summary.warnings)
+
+    def fill(staging: Path) -> None:
+        link_previews(list(image_table["key"]), config.cache_dir, staging / "previews")
+        write_audit(staging / "audit", tables, parameters={"label_min_share": 0.1})
 
     start = time.perf_counter()
     write_run(
@@ -321,7 +327,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
         images=image_table,
         embeddings=point_vectors,
         trees=[tree],
-        fill_previews=fill,
+        add_files=fill,
     )
     stages.timings["write"] = round(time.perf_counter() - start, 3)
     for warning in warnings:

@@ -9,6 +9,7 @@ Layout (docs/run-directory.md has the full description)::
       embeddings.npy      (n_points, d) float32, the vectors UMAP saw
       trees/min_samples-<k>.npy   cached single-linkage tree(s)
       previews/<key>-thumb.webp, <key>-detail.webp
+      audit/clusters.csv, labels.csv, summary.json   taxonomy metrics (precompute.audit)
 
 A run is assembled in a hidden sibling folder and renamed into place only when
 complete, so a reader never sees a half-written run (a crash leaves a
@@ -54,11 +55,12 @@ def write_run(
     images: pd.DataFrame,
     embeddings: np.ndarray,
     trees: list[ClusterTree],
-    fill_previews,
+    add_files,
 ) -> Path:
     """Assemble the run beside ``out`` and move it into place atomically; return ``out``.
 
-    ``fill_previews(folder)`` puts the preview files into ``folder``.
+    ``add_files(staging)`` writes the remaining artifacts (previews, audit
+    tables) into the staging folder before the manifest, which comes last.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +74,7 @@ def write_run(
             path = tree_path(staging, tree.min_samples)
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, tree.linkage)
-        fill_previews(staging / "previews")
+        add_files(staging)
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=_json_default) + "\n", encoding="utf-8"
         )

@@ -12,6 +12,7 @@ import urllib.error
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -52,6 +53,8 @@ def test_run_directory_holds_every_artifact(run):
     for name in ("manifest.json", "points.parquet", "images.parquet", "embeddings.npy"):
         assert (root / name).is_file()
     assert (root / "trees" / "min_samples-2.npy").is_file()
+    for name in ("clusters.csv", "labels.csv", "summary.json"):
+        assert (root / "audit" / name).is_file()
     assert not list(root.parent.glob(".glitch.partial-*"))  # the staging folder is gone
 
 
@@ -259,3 +262,18 @@ def test_cluster_settings_too_big_for_the_data_are_lowered_with_a_warning():
     ]
     assert _fit_to_size(ClusterParams(5, 3), 100, warnings) == ClusterParams(5, 3)
     assert len(warnings) == 2
+
+
+def test_audit_command_rewrites_the_metrics_from_the_run(run, capsys):
+    from precompute.cli import main
+
+    summary_path = run[1].root / "audit" / "summary.json"
+    written = json.loads(summary_path.read_text())
+    summary_path.unlink()
+    assert main(["audit", "--run", str(run[1].root)]) == 0
+    out = capsys.readouterr().out
+    assert "most ambiguous clusters:" in out
+    assert json.loads(summary_path.read_text()) == written
+    assert written["global"] == run[1].manifest["audit"]
+    clusters = pd.read_csv(run[1].root / "audit" / "clusters.csv")
+    assert clusters["size"].sum() == (run[1].points["cluster"] >= 0).sum()

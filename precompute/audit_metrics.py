@@ -1,0 +1,263 @@
+"""Taxonomy metrics in both directions: how pure each cluster is, how scattered each label is.
+
+The seed study looked only at clusters (purity, ambiguity, label entropy), so
+it could not see one label spread over many clusters, and its two flags fired
+on the same clusters. Here every metric comes in both directions:
+
+- per cluster: size, top label, purity, ambiguity = n (1 - purity), label
+  entropy H(label | cluster) in bits, number of labels, effective number of
+  labels 2^H, the label shares, persistence and mean membership probability;
+- per label: its size, noise fraction, H(cluster | label) in bits, effective
+  number of clusters, the clusters holding a meaningful share of it, and its
+  main cluster's share and purity;
+- globally: homogeneity, completeness, V-measure, NMI and ARI between clusters
+  and labels, the noise fraction, and confound checks: NMI between cluster and
+  time window (one point per image) and, within each label, the adjusted
+  mutual information between cluster and detector.
+
+Noise points (cluster -1) are excluded from every metric and counted apart.
+Pure numpy/pandas/scikit-learn: the dashboard recomputes these live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .cluster import NOISE_LABEL
+
+__all__ = [
+    "CONFOUND_NMI_THRESHOLD",
+    "GlobalMetrics",
+    "cluster_table",
+    "contingency",
+    "entropy_bits",
+    "global_metrics",
+    "label_table",
+]
+
+#: NMI with the time window / AMI with the detector (within labels) above which a run is warned.
+CONFOUND_NMI_THRESHOLD = 0.1
+#: A label enters the detector check only with at least this many clustered members from each detector.
+_MIN_PER_DETECTOR = 5
+
+
+def entropy_bits(counts: np.ndarray) -> float:
+    """Shannon entropy (bits) of a count vector; exactly 0 for a single non-zero count."""
+    counts = np.asarray(counts, dtype=np.float64)
+    counts = counts[counts > 0]
+    if len(counts) <= 1:
+        return 0.0
+    p = counts / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def contingency(clusters: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    """Cluster x label counts over clustered points (noise excluded); rows sorted by cluster id."""
+    clusters, labels = np.asarray(clusters), np.asarray(labels, dtype=object)
+    keep = clusters != NOISE_LABEL
+    table = pd.crosstab(pd.Series(clusters[keep], name="cluster"), pd.Series(labels[keep], name="label"))
+    return table.sort_index()
+
+
+def cluster_table(
+    clusters: np.ndarray,
+    labels: np.ndarray,
+    *,
+    probabilities: np.ndarray | None = None,
+    persistence: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per cluster (see the module docstring); sorted by ambiguity, largest first."""
+    table = contingency(clusters, labels)
+    columns = [
+        "cluster", "size", "top_label", "purity", "ambiguity", "entropy_bits", "n_labels",
+        "effective_labels", "label_shares", "persistence", "mean_probability",
+    ]  # fmt: skip
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    counts = table.to_numpy()
+    sizes = counts.sum(axis=1)
+    top = counts.argmax(axis=1)
+    purity = counts.max(axis=1) / sizes
+    entropy = np.array([entropy_bits(row) for row in counts])
+    clusters = np.asarray(clusters)
+    rows = []
+    for i, cluster in enumerate(table.index):
+        shares = {
+            str(label): round(float(c) / sizes[i], 4) for label, c in zip(table.columns, counts[i], strict=True) if c
+        }
+        members = clusters == cluster
+        rows.append(
+            {
+                "cluster": int(cluster),
+                "size": int(sizes[i]),
+                "top_label": str(table.columns[top[i]]),
+                "purity": float(purity[i]),
+                "ambiguity": float(sizes[i] * (1 - purity[i])),
+                "entropy_bits": float(entropy[i]),
+                "n_labels": int((counts[i] > 0).sum()),
+                "effective_labels": float(2 ** entropy[i]),
+                "label_shares": dict(sorted(shares.items(), key=lambda kv: -kv[1])),
+                "persistence": float(persistence[cluster])
+                if persistence is not None and cluster < len(persistence)
+                else np.nan,
+                "mean_probability": float(np.mean(probabilities[members])) if probabilities is not None else np.nan,
+            }
+        )
+    return (
+        pd.DataFrame(rows, columns=columns).sort_values(["ambiguity", "size"], ascending=False).reset_index(drop=True)
+    )
+
+
+def label_table(clusters: np.ndarray, labels: np.ndarray, *, min_share: float = 0.1) -> pd.DataFrame:
+    """One row per label: how it spreads over clusters. ``min_share`` defines a meaningful share."""
+    clusters, labels = np.asarray(clusters), np.asarray(labels, dtype=object)
+    table = contingency(clusters, labels)
+    cluster_sizes = table.sum(axis=1)
+    rows = []
+    for label in sorted(set(labels.tolist()), key=str):
+        total = int((labels == label).sum())
+        noise = int(((labels == label) & (clusters == NOISE_LABEL)).sum())
+        column = table[label] if label in table.columns else pd.Series(dtype=np.int64)
+        column = column[column > 0].sort_values(ascending=False)
+        clustered = int(column.sum())
+        entropy = entropy_bits(column.to_numpy())
+        main = int(column.index[0]) if clustered else None
+        shares = (column / clustered) if clustered else column
+        rows.append(
+            {
+                "label": str(label),
+                "size": total,
+                "clustered": clustered,
+                "noise_fraction": noise / total if total else 0.0,
+                "cluster_entropy_bits": entropy,
+                "effective_clusters": float(2**entropy),
+                "n_clusters": len(column),
+                "main_cluster": main,
+                "main_cluster_share": float(shares.iloc[0]) if clustered else np.nan,
+                "main_cluster_purity": float(column.iloc[0] / cluster_sizes[main]) if clustered else np.nan,
+                "clusters_with_share": {int(c): round(float(s), 4) for c, s in shares.items() if s >= min_share},
+            }
+        )
+    return pd.DataFrame(rows).sort_values(["cluster_entropy_bits", "size"], ascending=False).reset_index(drop=True)
+
+
+def _nmi_if_varied(values: np.ndarray | None, clusters: np.ndarray, keep: np.ndarray) -> float | None:
+    """NMI of clusters with ``values`` (e.g. time windows), or None when they do not vary."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    if values is None:
+        return None
+    values = np.asarray(values, dtype=str)[keep]
+    if len(np.unique(values)) < 2 or len(clusters) == 0:
+        return None
+    return float(normalized_mutual_info_score(values, clusters))
+
+
+def _ami_within_labels(
+    detectors: np.ndarray | None, clusters: np.ndarray, labels: np.ndarray, keep: np.ndarray
+) -> float | None:
+    """Size-weighted mean, over labels seen in both detectors, of AMI(cluster, detector) within the label.
+
+    Classes are unevenly split between H1 and L1 (Helix is nearly all L1), so
+    clusters that follow shape also correlate with the detector overall. Within
+    one label they should not: a high value means the map separates the same
+    kind of glitch by detector. Adjusted mutual information, not NMI: within a
+    label the groups are small, and NMI of two unrelated small partitions is
+    far from 0 (0.23 on the demo set, whose detectors differ only in the
+    cropped-out title), while AMI is 0 in expectation.
+    """
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    if detectors is None:
+        return None
+    detectors = np.asarray(detectors, dtype=str)[keep]
+    total, weighted = 0, 0.0
+    for label in np.unique(labels):
+        members = labels == label
+        _, per_detector = np.unique(detectors[members], return_counts=True)
+        if len(per_detector) < 2 or per_detector.min() < _MIN_PER_DETECTOR or len(np.unique(clusters[members])) < 2:
+            continue  # too few of one detector to tell a split from chance
+        weighted += members.sum() * adjusted_mutual_info_score(detectors[members], clusters[members])
+        total += members.sum()
+    return float(weighted / total) if total else None
+
+
+@dataclass(frozen=True)
+class GlobalMetrics:
+    """Agreement between clusters and labels over clustered points, and the confound checks."""
+
+    n_points: int
+    n_clustered: int
+    n_clusters: int
+    noise_fraction: float
+    homogeneity: float
+    completeness: float
+    v_measure: float
+    nmi: float
+    ari: float
+    nmi_window: float | None
+    ami_detector_within_labels: float | None
+    warnings: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+def global_metrics(
+    clusters: np.ndarray,
+    labels: np.ndarray,
+    *,
+    windows: np.ndarray | None = None,
+    detectors: np.ndarray | None = None,
+    threshold: float = CONFOUND_NMI_THRESHOLD,
+) -> GlobalMetrics:
+    """Cluster-label agreement (noise excluded) and NMI of clusters with window and detector.
+
+    ``windows`` is checked only when it varies (one point per image); a value
+    above ``threshold`` adds a warning: the map groups by a nuisance variable.
+    """
+    from sklearn import metrics
+
+    clusters = np.asarray(clusters)
+    labels = np.asarray(labels, dtype=str)
+    keep = clusters != NOISE_LABEL
+    c, y = clusters[keep], labels[keep]
+    n_clusters = len(np.unique(c))
+    warnings: list[str] = []
+    if len(c) == 0:
+        scores = dict.fromkeys(("homogeneity", "completeness", "v_measure", "nmi", "ari"), float("nan"))
+    else:
+        h, comp, v = metrics.homogeneity_completeness_v_measure(y, c)
+        scores = {
+            "homogeneity": float(h),
+            "completeness": float(comp),
+            "v_measure": float(v),
+            "nmi": float(metrics.normalized_mutual_info_score(y, c)),
+            "ari": float(metrics.adjusted_rand_score(y, c)),
+        }
+
+    nmi_window = _nmi_if_varied(windows, c, keep)
+    if nmi_window is not None and nmi_window > threshold:
+        warnings.append(
+            f"clusters follow the time window (NMI {nmi_window:.2f} > {threshold}): the map groups images by "
+            "duration, not by shape (the seed study's confound)"
+        )
+    ami_detector = _ami_within_labels(detectors, c, y, keep)
+    if ami_detector is not None and ami_detector > threshold:
+        warnings.append(
+            f"within labels, clusters follow the detector (AMI {ami_detector:.2f} > {threshold}): the map separates "
+            "the same kind of glitch by H1/L1"
+        )
+    return GlobalMetrics(
+        n_points=len(clusters),
+        n_clustered=int(keep.sum()),
+        n_clusters=n_clusters,
+        noise_fraction=float(1 - keep.mean()) if len(clusters) else 0.0,
+        nmi_window=nmi_window,
+        ami_detector_within_labels=ami_detector,
+        warnings=tuple(warnings),
+        **scores,
+    )
