@@ -1,0 +1,265 @@
+"""Findings: where the taxonomy fails, with evidence, computed from a run's clusters, labels and embeddings.
+
+- **Merge** (over-splitting): groups of labels that keep landing in the same
+  clusters. For each cluster, the labels holding a substantial share of it
+  (``min_cluster_share`` of its members and at least ``min_count``) are linked;
+  linked labels form groups (connected components). A pair whose members
+  separate cleanly along their shared clusters' main axis (``axis_auc``) is a
+  *boundary on a continuum* instead: one shape drifting into another, labelled
+  by which side of an arbitrary line it falls, so the advice is to relabel
+  along the boundary, not to merge. In the spirit of cleanlab's
+  ``find_overlapping_classes``, but from the cluster x label table: no classifier.
+- **Split** (over-compression): a label with at least ``min_label_share`` of
+  its clustered members (and ``min_count``) in each of two or more clusters.
+- **Novel class**: a cluster dominated (``novel_purity``) by a catch-all label
+  such as None_of_the_Above: a coherent shape the taxonomy has no name for.
+- **Per glitch**: agreement of its label with its ``k`` nearest neighbours in the
+  embedding space (cosine, not the 2-D map). ``suspicion = 1 - agreement``;
+  the proposed label is the neighbours' majority when it differs and holds at
+  least ``min_majority`` of them.
+
+Every threshold is a field of `FindingParams`, recorded beside the findings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .audit_metrics import contingency
+from .cluster import NOISE_LABEL
+
+__all__ = [
+    "CATCH_ALL_LABELS",
+    "FindingParams",
+    "glitch_suspicion",
+    "merge_suggestions",
+    "novel_classes",
+    "split_suggestions",
+]
+
+#: Labels that mean "none of the named shapes": a coherent cluster of them is a candidate new class.
+CATCH_ALL_LABELS = ("None_of_the_Above",)
+
+
+@dataclass(frozen=True)
+class FindingParams:
+    """Thresholds of the findings (see the module docstring)."""
+
+    min_count: int = 3
+    min_cluster_share: float = 0.15
+    min_label_share: float = 0.15
+    axis_auc: float = 0.85
+    novel_purity: float = 0.6
+    k: int = 10
+    min_majority: float = 0.5
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _axis_auc(coords: np.ndarray, labels: np.ndarray, a: str, b: str) -> float:
+    """How cleanly labels a and b separate along the main axis of their members' map positions (AUC in [0.5, 1])."""
+    from sklearn.metrics import roc_auc_score
+
+    members = (labels == a) | (labels == b)
+    points = coords[members] - coords[members].mean(axis=0)
+    if members.sum() < 4:
+        return 0.5
+    _, _, vt = np.linalg.svd(points, full_matrices=False)
+    projection = points @ vt[0]
+    auc = roc_auc_score(labels[members] == a, projection)
+    return float(max(auc, 1 - auc))
+
+
+def merge_suggestions(points: pd.DataFrame, params: FindingParams) -> list[dict]:
+    """Groups of labels sharing clusters; each with its clusters, counts, examples and kind (merge | continuum)."""
+    table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+    links: dict[tuple[str, str], list[int]] = {}
+    for cluster, row in table.iterrows():
+        size = row.sum()
+        strong = [
+            str(label)
+            for label, count in row.items()
+            if count >= max(params.min_count, params.min_cluster_share * size)
+        ]
+        for i, a in enumerate(strong):
+            for b in strong[i + 1 :]:
+                links.setdefault(tuple(sorted((a, b))), []).append(int(cluster))
+    if not links:
+        return []
+    coords = points[["x", "y"]].to_numpy()
+    labels = points["label"].astype(str).to_numpy()
+    clusters = points["cluster"].to_numpy()
+    pair_kind = {}
+    for (a, b), shared in links.items():
+        inside = np.isin(clusters, shared)
+        auc = _axis_auc(coords[inside], labels[inside], a, b)
+        pair_kind[(a, b)] = ("continuum" if auc >= params.axis_auc else "merge", auc)
+    findings = []
+    for kind in ("merge", "continuum"):
+        graph = {pair: shared for pair, shared in links.items() if pair_kind[pair][0] == kind}
+        for group in _components(graph):
+            shared = sorted({c for pair, cs in graph.items() if set(pair) <= group for c in cs})
+            counts = {
+                str(c): {lab: int(table.at[c, lab]) for lab in sorted(group) if table.at[c, lab] > 0} for c in shared
+            }
+            examples = {
+                lab: points.loc[(points["label"].astype(str) == lab) & points["cluster"].isin(shared), "gravityspy_id"]
+                .astype(str)
+                .head(5)
+                .tolist()
+                for lab in sorted(group)
+            }
+            aucs = {f"{a} | {b}": round(pair_kind[(a, b)][1], 3) for (a, b) in graph if {a, b} <= group}
+            findings.append(
+                {
+                    "kind": kind,
+                    "labels": sorted(group),
+                    "clusters": shared,
+                    "counts": counts,
+                    "axis_auc": aucs,
+                    "examples": examples,
+                }
+            )
+    return findings
+
+
+def _components(graph: dict[tuple[str, str], list[int]]) -> list[set[str]]:
+    neighbours: dict[str, set[str]] = {}
+    for a, b in graph:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    seen: set[str] = set()
+    groups = []
+    for start in sorted(neighbours):
+        if start in seen:
+            continue
+        group, stack = set(), [start]
+        while stack:
+            node = stack.pop()
+            if node not in group:
+                group.add(node)
+                stack.extend(neighbours[node] - group)
+        seen |= group
+        groups.append(group)
+    return groups
+
+
+def split_suggestions(points: pd.DataFrame, params: FindingParams) -> list[dict]:
+    """Labels whose members fall into two or more clusters, each holding a substantial share of them."""
+    table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+    findings = []
+    for label in table.columns:
+        column = table[label]
+        clustered = column.sum()
+        parts = column[(column >= params.min_count) & (column >= params.min_label_share * clustered)].sort_values(
+            ascending=False
+        )
+        if len(parts) < 2:
+            continue
+        sizes = table.loc[parts.index].sum(axis=1)
+        findings.append(
+            {
+                "kind": "split",
+                "label": str(label),
+                "clusters": [int(c) for c in parts.index],
+                "shares": {str(c): round(float(n) / float(clustered), 3) for c, n in parts.items()},
+                "purity_in_cluster": {str(c): round(float(parts[c]) / float(sizes[c]), 3) for c in parts.index},
+                "examples": {
+                    str(c): points.loc[
+                        (points["label"].astype(str) == label) & (points["cluster"] == c), "gravityspy_id"
+                    ]
+                    .astype(str)
+                    .head(5)
+                    .tolist()
+                    for c in parts.index
+                },
+            }
+        )
+    return findings
+
+
+def novel_classes(
+    points: pd.DataFrame, params: FindingParams, catch_all: tuple[str, ...] = CATCH_ALL_LABELS
+) -> list[dict]:
+    """Clusters dominated by a catch-all label: shapes the taxonomy has no name for."""
+    table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+    findings = []
+    for cluster, row in table.iterrows():
+        size, top = row.sum(), row.idxmax()
+        if top in catch_all and row[top] >= params.min_count and row[top] / size >= params.novel_purity:
+            findings.append(
+                {
+                    "kind": "novel",
+                    "label": str(top),
+                    "cluster": int(cluster),
+                    "size": int(size),
+                    "purity": round(float(row[top]) / float(size), 3),
+                    "examples": points.loc[points["cluster"] == cluster, "gravityspy_id"].astype(str).head(5).tolist(),
+                }
+            )
+    return findings
+
+
+def knn_label_probabilities(
+    embeddings: np.ndarray, labels: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each point, the label shares among its k nearest neighbours (itself excluded), cosine.
+
+    Returns (classes, probabilities (n, n_classes), neighbour indices (n, k)).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(k, len(labels) - 1)
+    index = NearestNeighbors(n_neighbors=k + 1, metric="cosine").fit(embeddings)
+    _, neighbours = index.kneighbors(embeddings)
+    neighbours = np.array([[j for j in row if j != i][:k] for i, row in enumerate(neighbours)])
+    classes, coded = np.unique(labels, return_inverse=True)
+    probabilities = np.zeros((len(labels), len(classes)))
+    for column in range(neighbours.shape[1]):
+        probabilities[np.arange(len(labels)), coded[neighbours[:, column]]] += 1.0 / neighbours.shape[1]
+    return classes, probabilities, neighbours
+
+
+def glitch_suspicion(points: pd.DataFrame, embeddings: np.ndarray, params: FindingParams) -> pd.DataFrame:
+    """Per point: neighbour agreement, suspicion, proposed label and a one-line justification."""
+    labels = points["label"].astype(str).to_numpy()
+    classes, probabilities, _ = knn_label_probabilities(np.asarray(embeddings), labels, params.k)
+    k = min(params.k, len(labels) - 1)
+    own = probabilities[np.arange(len(labels)), np.searchsorted(classes, labels)]
+    best = probabilities.argmax(axis=1)
+    majority, majority_share = classes[best], probabilities[np.arange(len(labels)), best]
+    propose = (majority != labels) & (majority_share >= params.min_majority)
+    clusters = points["cluster"].to_numpy()
+    purity = _cluster_top(points)
+    evidence = []
+    for i in range(len(labels)):
+        text = f"{round(own[i] * k)}/{k} nearest neighbours share its label; {round(majority_share[i] * k)}/{k} are {majority[i]}"
+        if clusters[i] != NOISE_LABEL:
+            top_label, top_share = purity[clusters[i]]
+            text += f"; cluster {clusters[i]} is {top_share:.0%} {top_label}"
+        else:
+            text += "; unclustered (noise)"
+        evidence.append(text)
+    return pd.DataFrame(
+        {
+            "gravityspy_id": points["gravityspy_id"].astype(str).to_numpy(),
+            "agreement": own,
+            "suspicion": np.clip(1.0 - own, 0.0, 1.0).round(6),
+            "proposed_label": np.where(propose, majority, labels),
+            "evidence": evidence,
+        }
+    )
+
+
+def _cluster_top(points: pd.DataFrame) -> dict[int, tuple[str, float]]:
+    table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+    return {int(c): (str(row.idxmax()), float(row.max() / row.sum())) for c, row in table.iterrows()}
