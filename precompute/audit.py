@@ -1,67 +1,151 @@
-"""``python -m precompute audit --run RUN``: the taxonomy metrics of a run, written into it.
+"""``python -m precompute audit --run RUN``: the audit of a run, written into it.
 
-Writes ``RUN/audit/clusters.csv``, ``RUN/audit/labels.csv`` and
-``RUN/audit/summary.json`` (global metrics, confound checks, their warnings and
-the thresholds used), each atomically. ``run`` does the same before its run
-directory is moved into place. Findings (merge/split suggestions, suspicion
-scores, the correction table) build on these tables: see issue 4 and
-docs/audit.md.
+Writes into ``RUN/audit/`` (each file atomically):
+
+``clusters.csv``     per-cluster metrics (docs/audit.md)
+``labels.csv``       per-label metrics
+``glitches.csv``     per point: neighbour agreement, suspicion, proposed label, evidence
+``corrections.csv``  the points whose proposed label differs: gravityspy_id, ifo,
+                     current_label, proposed_label, cluster, suspicion, evidence,
+                     params_hash
+``summary.json``     global metrics, confound checks, the findings (merge,
+                     continuum, split, novel) and every threshold used
+
+``run`` does the same before its run directory is moved into place.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path, write_text_atomic
+from .audit_findings import FindingParams, glitch_suspicion, merge_suggestions, novel_classes, split_suggestions
 from .audit_metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
 
-__all__ = ["AuditTables", "audit_points", "write_audit"]
+__all__ = ["AuditTables", "audit_points", "params_hash", "write_audit"]
+
+#: Share of a label's members that makes a cluster worth listing in the label table.
+LABEL_MIN_SHARE = 0.1
 
 
 @dataclass(frozen=True)
 class AuditTables:
-    """Per-cluster and per-label tables and the global metrics of one clustering."""
+    """Everything the audit computed for one clustering."""
 
     clusters: pd.DataFrame
     labels: pd.DataFrame
     summary: GlobalMetrics
+    glitches: pd.DataFrame
+    corrections: pd.DataFrame
+    findings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    params: FindingParams = field(default_factory=FindingParams)
+    params_hash: str = ""
 
 
-def audit_points(points: pd.DataFrame, *, persistence: np.ndarray | None = None, min_share: float = 0.1) -> AuditTables:
-    """Compute the metrics of a points table (``cluster``, ``label``, ``probability``, ``window``, ``ifo``)."""
+def params_hash(run_parameters: dict[str, Any], params: FindingParams) -> str:
+    """Short hash of the run's parameters and the finding thresholds: ties a correction to what produced it."""
+    text = json.dumps({"run": run_parameters, "findings": params.as_dict()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def audit_points(
+    points: pd.DataFrame,
+    embeddings: np.ndarray,
+    *,
+    persistence: np.ndarray | None = None,
+    params: FindingParams | None = None,
+    run_parameters: dict[str, Any] | None = None,
+) -> AuditTables:
+    """Audit a points table (``gravityspy_id``, ``cluster``, ``label``, ``x``, ``y``, ...) and its embeddings."""
+    params = params or FindingParams()
     clusters = points["cluster"].to_numpy()
     labels = points["label"].astype(str).to_numpy()
+    digest = params_hash(run_parameters or {}, params)
+    glitches = glitch_suspicion(points, embeddings, params)
+    glitches.insert(1, "cluster", clusters)
+    glitches.insert(1, "current_label", labels)
+    glitches.insert(1, "ifo", points["ifo"].astype(str).to_numpy() if "ifo" in points else "")
+    corrections = (
+        glitches[glitches["proposed_label"] != glitches["current_label"]]
+        .sort_values("suspicion", ascending=False, kind="stable")
+        .assign(params_hash=digest)[
+            [
+                "gravityspy_id",
+                "ifo",
+                "current_label",
+                "proposed_label",
+                "cluster",
+                "suspicion",
+                "evidence",
+                "params_hash",
+            ]
+        ]
+        .reset_index(drop=True)
+    )
+    merges = merge_suggestions(points, params)
     return AuditTables(
         clusters=cluster_table(
             clusters, labels, probabilities=points["probability"].to_numpy(), persistence=persistence
         ),
-        labels=label_table(clusters, labels, min_share=min_share),
+        labels=label_table(clusters, labels, min_share=LABEL_MIN_SHARE),
         summary=global_metrics(
             clusters,
             labels,
             windows=points["window"].to_numpy() if "window" in points else None,
             detectors=points["ifo"].astype(str).to_numpy() if "ifo" in points else None,
         ),
+        glitches=glitches,
+        corrections=corrections,
+        findings={
+            "merge": [f for f in merges if f["kind"] == "merge"],
+            "continuum": [f for f in merges if f["kind"] == "continuum"],
+            "split": split_suggestions(points, params),
+            "novel": novel_classes(points, params),
+        },
+        params=params,
+        params_hash=digest,
     )
 
 
-def write_audit(folder: Path, tables: AuditTables, *, parameters: dict[str, object]) -> None:
-    """Write the tables and a JSON summary into ``folder`` (each file atomically)."""
+def write_audit(folder: Path, tables: AuditTables) -> None:
+    """Write the audit into ``folder`` (each file atomically)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, table in (("clusters", tables.clusters), ("labels", tables.labels)):
+    for name, table in (
+        ("clusters", tables.clusters),
+        ("labels", tables.labels),
+        ("glitches", tables.glitches),
+        ("corrections", tables.corrections),
+    ):
         out = table.copy()
         for column in ("label_shares", "clusters_with_share"):
             if column in out:
-                out[column] = out[column].map(lambda d: json.dumps(d, sort_keys=False))
+                out[column] = out[column].map(json.dumps)
         with atomic_path(folder / f"{name}.csv", suffix=".csv") as tmp:
             out.to_csv(tmp, index=False)
     summary = {
         "global": tables.summary.as_dict(),
-        "thresholds": {"confound_nmi": CONFOUND_NMI_THRESHOLD, **parameters},
+        "findings": tables.findings,
+        "n_corrections": len(tables.corrections),
+        "params_hash": tables.params_hash,
+        "thresholds": {
+            "confound_nmi": CONFOUND_NMI_THRESHOLD,
+            "label_min_share": LABEL_MIN_SHARE,
+            **tables.params.as_dict(),
+        },
     }
-    write_text_atomic(folder / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(folder / "summary.json", json.dumps(summary, indent=2, default=_plain) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -54,6 +54,12 @@ def _build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="compute a run's taxonomy metrics and write them into RUN/audit/")
     audit.add_argument("--run", required=True, type=Path, help="a run directory made by 'run'")
 
+    evaluate = sub.add_parser(
+        "evaluate", help="score a run's audit against a synthetic set's truth (and against cleanlab)"
+    )
+    evaluate.add_argument("--run", required=True, type=Path, help="a run directory made by 'run' on a synthetic set")
+    evaluate.add_argument("--truth", required=True, type=Path, help="the synthetic set's truth/ folder")
+
     inspect = sub.add_parser(
         "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
     )
@@ -194,8 +200,13 @@ def _audit(args: argparse.Namespace) -> int:
     from .rundir import load_run
 
     run = load_run(args.run)
-    tables = audit_points(run.points, persistence=np.asarray(run.manifest.get("cluster_persistence", [])))
-    write_audit(run.root / "audit", tables, parameters={"label_min_share": 0.1})
+    tables = audit_points(
+        run.points,
+        np.asarray(run.embeddings()),
+        persistence=np.asarray(run.manifest.get("cluster_persistence", [])),
+        run_parameters=run.manifest.get("parameters", {}),
+    )
+    write_audit(run.root / "audit", tables)
     g = tables.summary
     print(
         f"{g.n_clusters} clusters over {g.n_clustered} of {g.n_points} points ({g.noise_fraction:.1%} noise): "
@@ -212,9 +223,27 @@ def _audit(args: argparse.Namespace) -> int:
         print(
             f"  {row.label}: n={row.size}, H(cluster|label)={row.cluster_entropy_bits:.2f} bits over {row.n_clusters} clusters"
         )
+    for kind in ("merge", "continuum"):
+        for finding in tables.findings[kind]:
+            print(f"{kind}: {', '.join(finding['labels'])} (clusters {', '.join(map(str, finding['clusters']))})")
+    for finding in tables.findings["split"]:
+        print(f"split: {finding['label']} over clusters {', '.join(map(str, finding['clusters']))}")
+    for finding in tables.findings["novel"]:
+        print(
+            f"novel: cluster {finding['cluster']} is {finding['purity']:.0%} {finding['label']} ({finding['size']} glitches)"
+        )
+    print(f"{len(tables.corrections)} proposed corrections (audit/corrections.csv)")
     for warning in g.warnings:
         print(f"warning: {warning}")
     print(f"tables written to {run.root / 'audit'}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_run, format_evaluation
+    from .rundir import load_run
+
+    print(format_evaluation(evaluate_run(load_run(args.run), args.truth)))
     return 0
 
 
@@ -253,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr
     )
     try:
-        return {"synth": _synth, "run": _run, "audit": _audit, "inspect": _inspect}[args.command](args)
+        return {"synth": _synth, "run": _run, "audit": _audit, "evaluate": _evaluate, "inspect": _inspect}[
+            args.command
+        ](args)
     except PrecomputeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -311,13 +311,15 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
     }
     image_table = images[["gravityspy_id", "window", "kind", "source", "key"]]
 
-    tables = stages.run("audit", audit_points, points, persistence=result.persistence)
+    tables = stages.run(
+        "audit", audit_points, points, point_vectors, persistence=result.persistence, run_parameters=config.parameters()
+    )
     manifest["audit"] = tables.summary.as_dict()
     warnings.extend(tables.summary.warnings)
 
     def fill(staging: Path) -> None:
         link_previews(list(image_table["key"]), config.cache_dir, staging / "previews")
-        write_audit(staging / "audit", tables, parameters={"label_min_share": 0.1})
+        write_audit(staging / "audit", tables)
 
     start = time.perf_counter()
     write_run(

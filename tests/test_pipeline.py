@@ -53,7 +53,7 @@ def test_run_directory_holds_every_artifact(run):
     for name in ("manifest.json", "points.parquet", "images.parquet", "embeddings.npy"):
         assert (root / name).is_file()
     assert (root / "trees" / "min_samples-2.npy").is_file()
-    for name in ("clusters.csv", "labels.csv", "summary.json"):
+    for name in ("clusters.csv", "labels.csv", "glitches.csv", "corrections.csv", "summary.json"):
         assert (root / "audit" / name).is_file()
     assert not list(root.parent.glob(".glitch.partial-*"))  # the staging folder is gone
 

@@ -1,0 +1,234 @@
+"""``python -m precompute evaluate --run RUN --truth DIR/truth``: the audit against a synthetic set's known truth.
+
+Prints a table and writes ``RUN/audit/evaluation.json``:
+
+- clusters against the true morphology and against the human labels (ARI,
+  NMI, V-measure; noise excluded);
+- merge findings against the plan's over-split groups, split findings against
+  its over-compressed labels, novel-class findings against its novel
+  morphologies, continuum findings against its continua: recall and precision;
+- per-glitch suspicion against the labels the plan altered one by one (random
+  noise, over-splitting, continuum flips): ROC AUC and average precision, side
+  by side with cleanlab fed out-of-fold k-NN probabilities from the same
+  embeddings. Labels changed for a whole morphology (over-compression, novel
+  shapes) are consistent among neighbours by construction: the split and
+  novel findings are what should catch them, and they are scored there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .atomic import write_text_atomic
+from .audit import audit_points
+from .audit_findings import FindingParams
+from .cluster import NOISE_LABEL
+from .errors import DataError
+from .rundir import Run
+
+__all__ = ["INDIVIDUAL_MECHANISMS", "evaluate_run", "format_evaluation"]
+
+#: Plan mechanisms that alter labels one glitch at a time (what a per-glitch score can find).
+INDIVIDUAL_MECHANISMS = ("random_noise", "over_split", "continuum")
+
+
+def _agreement(truth: np.ndarray, clusters: np.ndarray) -> dict[str, float]:
+    from sklearn import metrics
+
+    keep = clusters != NOISE_LABEL
+    return {
+        "ari": float(metrics.adjusted_rand_score(truth[keep], clusters[keep])),
+        "nmi": float(metrics.normalized_mutual_info_score(truth[keep], clusters[keep])),
+        "v_measure": float(metrics.v_measure_score(truth[keep], clusters[keep])),
+    }
+
+
+def _recall_precision(found: list[bool], planted_hit: list[bool]) -> dict[str, float | None]:
+    return {
+        "recall": float(np.mean(planted_hit)) if planted_hit else None,
+        "precision": float(np.mean(found)) if found else None,
+        "n_found": len(found),
+        "n_planted": len(planted_hit),
+    }
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _out_of_fold_probabilities(
+    embeddings: np.ndarray, labels: np.ndarray, k: int, folds: int = 5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """k-NN label probabilities for each point from models that never saw it (cleanlab's input)."""
+    from sklearn.model_selection import KFold
+    from sklearn.neighbors import KNeighborsClassifier
+
+    classes = np.unique(labels)
+    probabilities = np.zeros((len(labels), len(classes)))
+    for train, test in KFold(folds, shuffle=True, random_state=seed).split(embeddings):
+        model = KNeighborsClassifier(n_neighbors=min(k, len(train)), metric="cosine").fit(
+            embeddings[train], labels[train]
+        )
+        columns = np.searchsorted(classes, model.classes_)
+        probabilities[np.ix_(test, columns)] = model.predict_proba(embeddings[test])
+    # cleanlab needs every row to sum to 1 and every class to appear; smooth slightly for classes unseen in a fold
+    probabilities = (probabilities + 1e-6) / (probabilities + 1e-6).sum(axis=1, keepdims=True)
+    return classes, probabilities
+
+
+def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None) -> dict[str, Any]:
+    """Score the run's clusters, findings and suspicion against the truth folder of a synthetic set."""
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    truth_path = Path(truth_dir) / "truth.csv"
+    plan_path = Path(truth_dir) / "plan.json"
+    if not truth_path.is_file() or not plan_path.is_file():
+        raise DataError(
+            f"{truth_dir} has no truth.csv and plan.json; pass the truth/ folder of a synthetic set made by 'synth'"
+        )
+    truth = pd.read_csv(truth_path, dtype={"gravityspy_id": str}).set_index("gravityspy_id")
+    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    points = run.points
+    ids = points["gravityspy_id"].astype(str)
+    missing = ~ids.isin(truth.index)
+    if missing.any():
+        raise DataError(
+            f"{int(missing.sum())} points of {run.root} are not in {truth_path} (e.g. {ids[missing].iloc[0]}); is it the same data set?"
+        )
+    morphology = truth.loc[ids, "morphology"].to_numpy().astype(str)
+    labels = points["label"].astype(str).to_numpy()
+    clusters = points["cluster"].to_numpy()
+    embeddings = np.asarray(run.embeddings())
+    params = params or FindingParams()
+    tables = audit_points(points, embeddings, params=params)
+
+    mechanisms = plan.get("mechanisms", [])
+    planted_merge = [set(m["labels"]) for m in mechanisms if m["kind"] == "over_split"]
+    planted_split = {m["label"] for m in mechanisms if m["kind"] == "over_compress"}
+    planted_novel = {m["morphology"] for m in mechanisms if m["kind"] == "novel"}
+    planted_continua = [set(m["morphologies"]) for m in mechanisms if m["kind"] == "continuum"]
+
+    merges = tables.findings["merge"]
+    merge = _recall_precision(
+        [any(_jaccard(set(f["labels"]), g) >= 0.5 for g in planted_merge) for f in merges],
+        [any(_jaccard(set(f["labels"]), g) >= 0.5 for f in merges) for g in planted_merge],
+    )
+    splits = tables.findings["split"]
+    split = _recall_precision(
+        [f["label"] in planted_split for f in splits],
+        [any(f["label"] == label for f in splits) for label in planted_split],
+    )
+    novel_found = []
+    for f in tables.findings["novel"]:
+        members = clusters == f["cluster"]
+        novel_found.append(bool(np.isin(morphology[members], list(planted_novel)).mean() >= 0.5))
+    novel_hit = [
+        any(np.isin(morphology[clusters == f["cluster"]], [m]).mean() >= 0.5 for f in tables.findings["novel"])
+        for m in planted_novel
+    ]
+    continua = tables.findings["continuum"]
+    continuum = _recall_precision(
+        [any(len(set(f["labels"]) & g) >= 2 for g in planted_continua) for f in continua],
+        [any(len(set(f["labels"]) & g) >= 2 for f in continua) for g in planted_continua],
+    )
+
+    mech = truth.loc[ids, "mechanism"].to_numpy().astype(str)
+    altered = truth.loc[ids, "label_altered"].to_numpy().astype(bool)
+    scored = np.isin(mech, [*INDIVIDUAL_MECHANISMS, "none"])
+    target = altered[scored]
+    ours = tables.glitches["suspicion"].to_numpy()[scored]
+    classes, pred_probs = _out_of_fold_probabilities(embeddings, labels, params.k)
+    coded = np.searchsorted(classes, labels)
+    quality = get_label_quality_scores(coded, pred_probs)
+    issues = find_label_issues(coded, pred_probs)
+    suspicion = {
+        "n_scored": int(scored.sum()),
+        "n_altered": int(target.sum()),
+        "ours": {
+            "roc_auc": float(roc_auc_score(target, ours)),
+            "average_precision": float(average_precision_score(target, ours)),
+        },
+        "cleanlab": {
+            "roc_auc": float(roc_auc_score(target, 1 - quality[scored])),
+            "average_precision": float(average_precision_score(target, 1 - quality[scored])),
+            "issues_flagged": int(issues[scored].sum()),
+            "issues_precision": float(target[issues[scored]].mean()) if issues[scored].any() else None,
+            "issues_recall": float(issues[scored][target].mean()) if target.any() else None,
+        },
+        "corrections_precision": _corrections_precision(tables.glitches, truth, ids),
+    }
+    result = {
+        "run": str(run.root),
+        "truth": str(truth_dir),
+        "plan": plan.get("name"),
+        "weights_used": run.manifest.get("embedding", {}).get("weights_used"),
+        "clusters_vs_morphology": _agreement(morphology, clusters),
+        "clusters_vs_labels": _agreement(labels, clusters),
+        "merge": merge,
+        "split": split,
+        "novel": _recall_precision(novel_found, novel_hit),
+        "continuum": continuum,
+        "suspicion": suspicion,
+        "thresholds": params.as_dict(),
+    }
+    write_text_atomic(run.root / "audit" / "evaluation.json", json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def _corrections_precision(glitches: pd.DataFrame, truth: pd.DataFrame, ids: pd.Series) -> float | None:
+    """Among proposed corrections, the share whose proposed label is the glitch's true morphology."""
+    proposed = glitches["proposed_label"] != glitches["current_label"]
+    if not proposed.any():
+        return None
+    true = truth.loc[ids[proposed.to_numpy()], "morphology"].to_numpy()
+    return float(np.mean(glitches.loc[proposed, "proposed_label"].to_numpy() == true))
+
+
+def format_evaluation(result: dict[str, Any]) -> str:
+    """The evaluation as a Markdown table, for the terminal and docs/validation.md."""
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    lines = [
+        f"# evaluation of {result['run']} against {result['truth']} (plan {result['plan']}, weights {result['weights_used']})",
+        "| what | measure | value |",
+        "|---|---|---|",
+    ]
+    for key, name in (
+        ("clusters_vs_morphology", "clusters vs true morphology"),
+        ("clusters_vs_labels", "clusters vs human labels"),
+    ):
+        scores = result[key]
+        lines.append(
+            f"| {name} | ARI / NMI / V | {scores['ari']:.3f} / {scores['nmi']:.3f} / {scores['v_measure']:.3f} |"
+        )
+    for key, name in (
+        ("merge", "merge vs planted over-splitting"),
+        ("split", "split vs planted over-compression"),
+        ("novel", "novel class vs planted novel shapes"),
+        ("continuum", "continuum vs planted continua"),
+    ):
+        r = result[key]
+        lines.append(
+            f"| {name} | recall / precision (found, planted) | {pct(r['recall'])} / {pct(r['precision'])} ({r['n_found']}, {r['n_planted']}) |"
+        )
+    s = result["suspicion"]
+    lines.append(
+        f"| suspicion, ours ({s['n_altered']} of {s['n_scored']} altered one by one) | ROC AUC / AP | {s['ours']['roc_auc']:.3f} / {s['ours']['average_precision']:.3f} |"
+    )
+    lines.append(
+        f"| suspicion, cleanlab (out-of-fold k-NN) | ROC AUC / AP | {s['cleanlab']['roc_auc']:.3f} / {s['cleanlab']['average_precision']:.3f} |"
+    )
+    lines.append(
+        f"| cleanlab find_label_issues | flagged, precision / recall | {s['cleanlab']['issues_flagged']}, {pct(s['cleanlab']['issues_precision'])} / {pct(s['cleanlab']['issues_recall'])} |"
+    )
+    lines.append(f"| proposed corrections | share proposing the true morphology | {pct(s['corrections_precision'])} |")
+    return "\n".join(lines)

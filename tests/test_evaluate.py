@@ -1,0 +1,135 @@
+"""The evaluation scores findings against a planted truth: right answers score 1, wrong ones do not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from precompute.cluster import ClusterTree
+from precompute.errors import DataError
+from precompute.evaluate import evaluate_run, format_evaluation
+from precompute.rundir import MANIFEST_VERSION, load_run, write_run
+
+
+def _scene(rng: np.random.Generator):
+    """Points, embeddings and truth for a map whose planted failures are all visible."""
+    rows = []  # (cluster, label, morphology, mechanism, x, y, embedding centre)
+
+    def add(n, cluster, label, morphology, mechanism, xy, centre):
+        for _ in range(n):
+            rows.append((cluster, label, morphology, mechanism, *rng.normal(xy, 0.5), centre))
+
+    # over-splitting: one Power_Line shape, three labels (AC and LFL also have shapes of their own)
+    add(12, 0, "Power_Line", "Power_Line", "over_split", (0, 0), 0)
+    add(8, 0, "Air_Compressor", "Power_Line", "over_split", (0, 0), 0)
+    add(6, 0, "Low_Frequency_Lines", "Power_Line", "over_split", (0, 0), 0)
+    add(20, 1, "Air_Compressor", "Air_Compressor", "none", (10, 0), 1)
+    add(20, 2, "Low_Frequency_Lines", "Low_Frequency_Lines", "none", (20, 0), 2)
+    # over-compression: two shapes, one label
+    add(20, 3, "Scattered_Light", "Scattered_Light", "over_compress", (0, 10), 3)
+    add(20, 4, "Scattered_Light", "Fast_Scattering", "over_compress", (10, 10), 4)
+    # novel shape under None_of_the_Above
+    add(12, 5, "None_of_the_Above", "Descending_Comb", "novel", (20, 10), 5)
+    # clean classes, with a few random label errors
+    add(25, 6, "Whistle", "Whistle", "none", (0, 20), 6)
+    add(25, 7, "Helix", "Helix", "none", (10, 20), 7)
+    add(3, 6, "Helix", "Whistle", "random_noise", (0, 20), 6)
+    add(3, 7, "Whistle", "Helix", "random_noise", (10, 20), 7)
+    table = pd.DataFrame(rows, columns=["cluster", "label", "morphology", "mechanism", "x", "y", "centre"])
+    table.insert(0, "gravityspy_id", [f"g{i:05d}" for i in range(len(table))])
+    centres = rng.normal(size=(8, 32))
+    embeddings = centres[table["centre"]] + rng.normal(scale=0.15, size=(len(table), 32))
+    return table, embeddings.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def constructed(tmp_path_factory) -> tuple[Path, Path]:
+    rng = np.random.default_rng(3)
+    table, embeddings = _scene(rng)
+    root = tmp_path_factory.mktemp("eval")
+    points = table.drop(columns=["morphology", "mechanism", "centre"]).assign(ifo="H1", probability=1.0, window="fused")
+    manifest = {"manifest_version": MANIFEST_VERSION, "parameters": {}, "embedding": {"weights_used": "constructed"}}
+    tree = ClusterTree.build(points[["x", "y"]].to_numpy(), 3)
+    write_run(
+        root / "run",
+        manifest=manifest,
+        points=points,
+        images=pd.DataFrame({"key": []}),
+        embeddings=embeddings,
+        trees=[tree],
+        add_files=lambda _: None,
+    )
+    truth = root / "truth"
+    truth.mkdir()
+    (
+        table.assign(label_altered=table["label"] != table["morphology"])[
+            ["gravityspy_id", "morphology", "label", "label_altered", "mechanism"]
+        ]
+    ).to_csv(truth / "truth.csv", index=False)
+    plan = {
+        "name": "constructed",
+        "mechanisms": [
+            {
+                "kind": "over_split",
+                "morphology": "Power_Line",
+                "labels": {"Power_Line": 0.5, "Air_Compressor": 0.3, "Low_Frequency_Lines": 0.2},
+            },
+            {
+                "kind": "over_compress",
+                "label": "Scattered_Light",
+                "morphologies": ["Scattered_Light", "Fast_Scattering"],
+            },
+            {"kind": "novel", "morphology": "Descending_Comb", "label": "None_of_the_Above"},
+            {"kind": "random_noise", "rate": 0.05},
+        ],
+    }
+    (truth / "plan.json").write_text(json.dumps(plan))
+    return root / "run", truth
+
+
+def test_planted_failures_are_found_and_scored(constructed):
+    run, truth = constructed
+    result = evaluate_run(load_run(run), truth)
+    assert result["merge"]["recall"] == 1.0
+    assert result["merge"]["precision"] == 1.0
+    assert result["split"]["recall"] == 1.0
+    assert result["novel"]["recall"] == 1.0
+    assert result["novel"]["precision"] == 1.0
+    assert result["clusters_vs_morphology"]["ari"] > result["clusters_vs_labels"]["ari"]
+    assert result["suspicion"]["n_altered"] > 0
+    assert result["suspicion"]["ours"]["roc_auc"] > 0.9  # the random label errors sit among the other class
+    assert (run / "audit" / "evaluation.json").is_file()
+    assert "merge vs planted over-splitting | recall / precision (found, planted) | 1.00 / 1.00" in format_evaluation(
+        result
+    )
+
+
+def test_a_wrong_plan_scores_the_same_findings_as_misses(constructed, tmp_path):
+    run, truth = constructed
+    other = tmp_path / "truth"
+    other.mkdir()
+    (other / "truth.csv").write_bytes((truth / "truth.csv").read_bytes())
+    plan = json.loads((truth / "plan.json").read_text())
+    plan["mechanisms"][0]["labels"] = {"Whistle": 0.4, "Helix": 0.3, "Tomte": 0.3}
+    plan["mechanisms"][1]["label"] = "Whistle"
+    (other / "plan.json").write_text(json.dumps(plan))
+    result = evaluate_run(load_run(run), other)
+    assert result["merge"]["recall"] == 0.0
+    assert result["merge"]["precision"] == 0.0
+    assert result["split"]["recall"] == 0.0
+
+
+def test_truth_from_another_data_set_is_refused(constructed, tmp_path):
+    run, _truth = constructed
+    (tmp_path / "truth.csv").write_text(
+        "gravityspy_id,morphology,label,label_altered,mechanism\nzzz,Blip,Blip,False,none\n"
+    )
+    (tmp_path / "plan.json").write_text("{}")
+    with pytest.raises(DataError, match=r"are not in .*truth.csv .* is it the same data set"):
+        evaluate_run(load_run(run), tmp_path)
+    with pytest.raises(DataError, match=r"has no truth.csv and plan.json"):
+        evaluate_run(load_run(run), tmp_path / "nowhere")
