@@ -129,3 +129,18 @@ def test_confound_checks_warn_when_clusters_follow_window_or_detector():
     unrelated = global_metrics(rng.integers(0, 4, 40), labels, detectors=rng.choice(["H1", "L1"], 40))
     assert unrelated.ami_detector_within_labels < CONFOUND_NMI_THRESHOLD  # chance-corrected: no false alarm
     assert unrelated.warnings == ()
+
+
+def test_detector_check_counts_each_glitch_once_per_window():
+    rng = np.random.default_rng(5)
+    n = 60
+    detectors = np.repeat(rng.choice(["H1", "L1"], n), 4)  # a glitch keeps its detector in all four windows
+    windows = np.tile(["0.5", "1.0", "2.0", "4.0"], n)
+    labels = np.repeat(rng.choice(["Blip", "Whistle"], n), 4).astype(object)
+    independent = rng.integers(0, 3, 4 * n)
+    quiet = global_metrics(independent, labels, windows=windows, detectors=detectors)
+    assert quiet.ami_detector_within_labels < CONFOUND_NMI_THRESHOLD
+    follows = np.where(detectors == "H1", 0, 1)  # e.g. the seed's whole figures, titled Hanford / Livingston
+    loud = global_metrics(follows, labels, windows=windows, detectors=detectors)
+    assert loud.ami_detector_within_labels == pytest.approx(1.0)
+    assert any("detector" in w for w in loud.warnings)
