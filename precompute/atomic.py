@@ -12,8 +12,9 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["atomic_path", "json_default", "write_bytes_atomic", "write_text_atomic"]
 
 
 @contextlib.contextmanager
@@ -51,3 +52,18 @@ def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes, *, durable: bo
 def write_text_atomic(dest: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``dest`` atomically."""
     write_bytes_atomic(dest, text.encode("utf-8"))
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps(default=...)`` for what our outputs hold besides plain types: numpy scalars, arrays, paths."""
+    import numpy as np
+
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

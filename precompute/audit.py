@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path, write_text_atomic
+from .atomic import atomic_path, json_default, write_text_atomic
 from .audit_findings import FindingParams, glitch_suspicion, merge_suggestions, novel_classes, split_suggestions
 from .audit_metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
 
@@ -140,12 +140,4 @@ def write_audit(folder: Path, tables: AuditTables) -> None:
             **tables.params.as_dict(),
         },
     }
-    write_text_atomic(folder / "summary.json", json.dumps(summary, indent=2, default=_plain) + "\n")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    write_text_atomic(folder / "summary.json", json.dumps(summary, indent=2, default=json_default) + "\n")

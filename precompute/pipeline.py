@@ -146,7 +146,7 @@ def _embed(
     config: RunConfig, rows, keys, loader, warnings, skipped, show_progress
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Vectors for every row: from the cache, or computed (and cached shard by shard)."""
-    from .embed import EmbedConfig, embed_images, load_resnet18
+    from .embed import EMBEDDING_DIM, EmbedConfig, embed_images, load_resnet18
 
     embed_config = EmbedConfig(
         weights=config.weights,
@@ -187,7 +187,7 @@ def _embed(
     for row, error in failed.items():
         skipped.append({"source": rows[row][1], "reason": f"could not be embedded: {error}"})
     good = [i for i in range(len(rows)) if i not in failed]
-    vectors = np.full((len(rows), 512), np.nan, dtype=np.float32)
+    vectors = np.full((len(rows), EMBEDDING_DIM), np.nan, dtype=np.float32)
     if good:
         vectors[good] = cache.get([keys[i] for i in good])
     info = {

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .atomic import json_default
 from .cluster import ClusterTree
 from .errors import PrecomputeError
 
@@ -76,7 +77,7 @@ def write_run(
             np.save(path, tree.linkage)
         add_files(staging)
         (staging / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, default=_json_default) + "\n", encoding="utf-8"
+            json.dumps(manifest, indent=2, default=json_default) + "\n", encoding="utf-8"
         )
         _swap_into_place(staging, out)
     except BaseException:
@@ -95,18 +96,6 @@ def _swap_into_place(staging: Path, out: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
     else:
         os.rename(staging, out)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 @dataclass
