@@ -220,7 +220,7 @@ def _fit_to_size(params: ClusterParams, n_points: int, warnings: list[str]) -> C
 def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[str] | None = None) -> RunSummary:
     """Run every stage and write ``config.out``; see the module docstring."""
     from .previews import link_previews, make_previews
-    from .reduce import reduce_umap
+    from .reduce import reduce_cached
 
     stages = _Stages()
     warnings: list[str] = []
@@ -257,7 +257,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
         points = glitches.loc[images["gravityspy_id"]].reset_index()
         points.insert(1, "window", images["window"].to_numpy())
         points["n_windows"] = 1
-    coords = stages.run("reduce", reduce_umap, point_vectors, config.umap, warnings)
+    coords, map_reused = stages.run("reduce", reduce_cached, point_vectors, config.umap, warnings, config.cache_dir)
     params = _fit_to_size(config.cluster, len(coords), warnings)
     tree = stages.run("cluster-tree", ClusterTree.build, coords, params.min_samples)
     result = stages.run("cluster-cut", tree.cut, params)
@@ -297,6 +297,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
         },
         "parameters": config.parameters(),
         "cluster_params_used": params.as_dict(),
+        "umap_map_from_cache": map_reused,
         "embedding": embed_info,
         "n_points": len(points),
         "n_clusters": result.n_clusters,

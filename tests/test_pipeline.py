@@ -277,3 +277,12 @@ def test_audit_command_rewrites_the_metrics_from_the_run(run, capsys):
     assert written["global"] == run[1].manifest["audit"]
     clusters = pd.read_csv(run[1].root / "audit" / "clusters.csv")
     assert clusters["size"].sum() == (run[1].points["cluster"] >= 0).sum()
+
+
+def test_changing_only_cluster_settings_reuses_the_map(run, synth_set, cache_dir, tmp_path):
+    assert run[1].manifest["umap_map_from_cache"] is False
+    run_pipeline(_config(synth_set, tmp_path / "recut", cache_dir, cluster=ClusterParams(4, 2)), show_progress=False)
+    again = load_run(tmp_path / "recut")
+    assert again.manifest["umap_map_from_cache"] is True
+    np.testing.assert_array_equal(again.points[["x", "y"]].to_numpy(), run[1].points[["x", "y"]].to_numpy())
+    assert again.manifest["cluster_params_used"]["min_cluster_size"] == 4
