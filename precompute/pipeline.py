@@ -24,6 +24,7 @@ import numpy as np
 from . import __version__
 from .audit import audit_points, write_audit
 from .cluster import ClusterParams, ClusterTree
+from .embed import EmbedConfig
 from .embed_cache import EmbeddingCache, content_keys, default_cache_dir
 from .errors import DataError, PrecomputeError
 from .fuse import FUSIONS, fuse_windows
@@ -67,6 +68,13 @@ class RunConfig:
             raise PrecomputeError(f"--cache-shard-size must be a whole number >= 1, got {self.shard_images!r}")
         if self.fusion not in FUSIONS:
             raise PrecomputeError(f"--fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+        self.embed_config()  # validates weights, device, batch size and workers before any data is read
+
+    def embed_config(self) -> EmbedConfig:
+        """The embedding options, as the embedding stage takes them."""
+        return EmbedConfig(
+            weights=self.weights, device=self.device, batch_size=self.batch_size, workers=self.workers, seed=self.seed
+        )
 
     def parameters(self) -> dict[str, Any]:
         return {
@@ -146,15 +154,9 @@ def _embed(
     config: RunConfig, rows, keys, loader, warnings, skipped, show_progress
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Vectors for every row: from the cache, or computed (and cached shard by shard)."""
-    from .embed import EMBEDDING_DIM, EmbedConfig, embed_images, load_resnet18
+    from .embed import EMBEDDING_DIM, embed_images, load_resnet18
 
-    embed_config = EmbedConfig(
-        weights=config.weights,
-        device=config.device,
-        batch_size=config.batch_size,
-        workers=config.workers,
-        seed=config.seed,
-    )
+    embed_config = config.embed_config()
     loaded = load_resnet18(embed_config)
     warnings.extend(loaded.warnings)
     fingerprint = {

@@ -19,7 +19,13 @@ __all__ = ["DETAIL_SIZE", "THUMB_SIZE", "link_previews", "make_previews"]
 
 THUMB_SIZE = (170, 140)  # width, height
 DETAIL_SIZE = (566, 466)
+#: The data set's image loader, set in each worker by `_use_loader` (Pool initializer).
 _LOADER = None
+
+
+def _use_loader(loader) -> None:
+    global _LOADER
+    _LOADER = loader
 
 
 def _encode(rgb, size: tuple[int, int], quality: int) -> bytes:
@@ -55,15 +61,14 @@ def make_previews(
     rows: list[tuple[str, str, str]], loader, cache_dir: Path, *, workers: int, show_progress: bool = True
 ) -> list[str]:
     """Make missing previews of (kind, source, key) rows in ``cache_dir/previews``; return errors per row."""
-    global _LOADER
     folder = Path(cache_dir) / "previews"
     folder.mkdir(parents=True, exist_ok=True)
     tasks = [(kind, source, key, str(folder)) for kind, source, key in rows]
-    _LOADER = loader
     if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        _use_loader(loader)
         results = map(_make_one, tasks)
         return list(progress(results, total=len(tasks), desc="previews", unit="image", enabled=show_progress))
-    with mp.get_context("fork").Pool(workers) as pool:
+    with mp.get_context("fork").Pool(workers, initializer=_use_loader, initargs=(loader,)) as pool:
         results = pool.imap(_make_one, tasks, chunksize=8)
         return list(progress(results, total=len(tasks), desc="previews", unit="image", enabled=show_progress))
 
