@@ -8,6 +8,10 @@ Writes into ``RUN/audit/`` (each file atomically):
 ``corrections.csv``  the points whose proposed label differs: gravityspy_id, ifo,
                      current_label, proposed_label, cluster, suspicion, evidence,
                      params_hash
+``segments.csv``     deep dive of every cluster: segments along its main axis,
+                     canonical label, disagreement rate (precompute.deep_dive)
+``deep_dive.csv``    every clustered point's position and segment on that axis,
+                     intensity, and the label its segment proposes
 ``summary.json``     global metrics, confound checks, the findings (merge,
                      continuum, split, novel) and every threshold used
 
@@ -28,6 +32,7 @@ import pandas as pd
 from .atomic import atomic_path, json_default, write_text_atomic
 from .audit_findings import FindingParams, glitch_suspicion, merge_suggestions, novel_classes, split_suggestions
 from .audit_metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
+from .deep_dive import deep_dive_all
 
 __all__ = ["AuditTables", "audit_points", "params_hash", "write_audit"]
 
@@ -45,6 +50,8 @@ class AuditTables:
     glitches: pd.DataFrame
     corrections: pd.DataFrame
     findings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    deep_dive: pd.DataFrame = field(default_factory=pd.DataFrame)
     params: FindingParams = field(default_factory=FindingParams)
     params_hash: str = ""
 
@@ -90,6 +97,7 @@ def audit_points(
         .reset_index(drop=True)
     )
     merges = merge_suggestions(points, params)
+    dive_members, segments = deep_dive_all(points, embeddings)
     return AuditTables(
         clusters=cluster_table(
             clusters, labels, probabilities=points["probability"].to_numpy(), persistence=persistence
@@ -109,6 +117,8 @@ def audit_points(
             "split": split_suggestions(points, params),
             "novel": novel_classes(points, params),
         },
+        segments=segments,
+        deep_dive=dive_members,
         params=params,
         params_hash=digest,
     )
@@ -122,6 +132,8 @@ def write_audit(folder: Path, tables: AuditTables) -> None:
         ("labels", tables.labels),
         ("glitches", tables.glitches),
         ("corrections", tables.corrections),
+        ("segments", tables.segments),
+        ("deep_dive", tables.deep_dive),
     ):
         out = table.copy()
         for column in ("label_shares", "clusters_with_share"):

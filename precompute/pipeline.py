@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from . import __version__
 from .audit import audit_points, write_audit
@@ -219,9 +220,18 @@ def _fit_to_size(params: ClusterParams, n_points: int, warnings: list[str]) -> C
     return ClusterParams(size, samples, params.selection_method, params.epsilon)
 
 
+def _point_intensity(points: pd.DataFrame, images: pd.DataFrame) -> np.ndarray:
+    """Each point's intensity: the mean plot-area energy of its image(s), averaged over its windows."""
+    if (points["window"] == "fused").all():
+        per_glitch = images.groupby("gravityspy_id")["energy_mean"].mean()
+        return per_glitch.reindex(points["gravityspy_id"]).to_numpy(dtype=float)
+    keyed = images.set_index(["gravityspy_id", "window"])["energy_mean"]
+    return keyed.reindex(pd.MultiIndex.from_arrays([points["gravityspy_id"], points["window"]])).to_numpy(dtype=float)
+
+
 def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[str] | None = None) -> RunSummary:
     """Run every stage and write ``config.out``; see the module docstring."""
-    from .previews import link_previews, make_previews
+    from .previews import link_previews, make_previews, read_energy_stats
     from .reduce import reduce_cached
 
     stages = _Stages()
@@ -282,6 +292,10 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
     for (_, source, _), error in zip(preview_rows, preview_errors, strict=True):
         if error:
             warnings.append(f"no preview for {source}: {error}")
+    stats = read_energy_stats(list(images["key"]), config.cache_dir)
+    for column in ("energy_mean", "energy_p99"):
+        images[column] = [np.nan if s is None else s[column] for s in stats]
+    points["intensity"] = _point_intensity(points, images)
 
     manifest = {
         "manifest_version": MANIFEST_VERSION,
@@ -312,7 +326,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
         "warnings": warnings,
         "skipped": skipped,
     }
-    image_table = images[["gravityspy_id", "window", "kind", "source", "key"]]
+    image_table = images[["gravityspy_id", "window", "kind", "source", "key", "energy_mean", "energy_p99"]]
 
     tables = stages.run(
         "audit", audit_points, points, point_vectors, persistence=result.persistence, run_parameters=config.parameters()

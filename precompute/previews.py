@@ -3,10 +3,17 @@
 Both are WebP files named by the image's content key, made once into the
 cache and linked into each run directory, so a re-run makes none again.
 Thumbnails are 170x140 (the plot area's aspect), details the full 566x466 crop.
+
+The same pass records each image's *intensity* (``<key>-energy.json``): the
+mean and 99th percentile of the normalized energy recovered from the plot
+area's colours (viridis inverted, `precompute.plotarea.energy_from_viridis`),
+in [0, 1]. The seed summed RGB over the whole figure, chrome included; this
+measures the spectrogram only, in the Q-transform's own units.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import shutil
@@ -15,7 +22,7 @@ from pathlib import Path
 from .atomic import write_bytes_atomic
 from .progress import progress
 
-__all__ = ["DETAIL_SIZE", "THUMB_SIZE", "link_previews", "make_previews"]
+__all__ = ["DETAIL_SIZE", "THUMB_SIZE", "energy_stats", "link_previews", "make_previews", "read_energy_stats"]
 
 THUMB_SIZE = (170, 140)  # width, height
 DETAIL_SIZE = (566, 466)
@@ -41,20 +48,45 @@ def _encode(rgb, size: tuple[int, int], quality: int) -> bytes:
     return buffer.getvalue()
 
 
+def energy_stats(rgb) -> dict[str, float]:
+    """Mean and 99th percentile of the normalized energy (in [0, 1]) of a viridis plot area."""
+    import numpy as np
+
+    from .plotarea import ENERGY_MAX, energy_from_viridis
+
+    energy = energy_from_viridis(rgb) / ENERGY_MAX
+    return {"energy_mean": round(float(energy.mean()), 6), "energy_p99": round(float(np.percentile(energy, 99)), 6)}
+
+
 def _make_one(task: tuple[str, str, str, str]) -> str:
     from .preprocess import to_display_rgb
 
     kind, source, key, folder = task
     thumb, detail = Path(folder) / f"{key}-thumb.webp", Path(folder) / f"{key}-detail.webp"
-    if thumb.exists() and detail.exists():
+    stats = Path(folder) / f"{key}-energy.json"
+    if thumb.exists() and detail.exists() and stats.exists():
         return ""
     try:
         rgb = to_display_rgb(_LOADER(kind, source), kind)
-        write_bytes_atomic(thumb, _encode(rgb, THUMB_SIZE, 80), durable=False)
-        write_bytes_atomic(detail, _encode(rgb, DETAIL_SIZE, 90), durable=False)
+        if not (thumb.exists() and detail.exists()):
+            write_bytes_atomic(thumb, _encode(rgb, THUMB_SIZE, 80), durable=False)
+            write_bytes_atomic(detail, _encode(rgb, DETAIL_SIZE, 90), durable=False)
+        write_bytes_atomic(stats, json.dumps(energy_stats(rgb)).encode(), durable=False)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return ""
+
+
+def read_energy_stats(keys: list[str], cache_dir: Path) -> list[dict[str, float] | None]:
+    """Each key's recorded energy statistics, or None where its preview failed."""
+    folder = Path(cache_dir) / "previews"
+    out: list[dict[str, float] | None] = []
+    for key in keys:
+        try:
+            out.append(json.loads((folder / f"{key}-energy.json").read_text()))
+        except (OSError, ValueError):
+            out.append(None)
+    return out
 
 
 def make_previews(
