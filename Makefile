@@ -17,12 +17,14 @@ DEMO_SEED ?= 42
 # Map and clusters sized for a few hundred glitches (the seed's 30/50 suit ~34k points).
 DEMO_RUN_ARGS ?= --weights imagenet-or-random --umap-neighbors 15 --min-cluster-size 5 --min-samples 3 --cache-dir data/cache
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8050
 
 export SE_OFFLINE := true
 export DASH_TEST_CHROMEPATH ?= /usr/bin/chromium
 export MPLBACKEND := Agg
 
-.PHONY: help install install-dev demo demo-data demo-run test lint format bench clean
+.PHONY: help install install-dev demo demo-data demo-run serve test lint format bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,9 +55,12 @@ $(DEMO_RUN)/manifest.json: $(DEMO_DIR)/trainingset_v1d1_metadata.csv
 
 demo-run: $(DEMO_RUN)/manifest.json  ## embed, map and cluster the demo data set into its run directory
 
-demo: install demo-run  ## install, build the demo data set and its run (reused when present)
+demo: install demo-run  ## install, build the demo data set and its run (reused when present), serve the dashboard
 	$(PY) -m precompute inspect --run $(DEMO_RUN)
-	@echo "The dashboard arrives with the explorer (README: Status)."
+	$(PY) app.py --run $(DEMO_RUN) --host $(HOST) --port $(PORT)
+
+serve: install  ## serve the dashboard on RUN=path (default: the demo run) at HOST:PORT
+	$(PY) app.py --run $(or $(RUN),$(DEMO_RUN)) --host $(HOST) --port $(PORT)
 
 test: install-dev  ## install everything (Chromium too) and run the whole test suite
 	scripts/ensure-chromium.sh

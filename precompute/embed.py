@@ -120,6 +120,11 @@ def load_resnet18(config: EmbedConfig) -> LoadedModel:
             )
             config = EmbedConfig(**{**config.__dict__, "weights": "random"})
     if config.weights == "random":
+        if not warnings:
+            warnings.append(
+                f"ResNet-18 weights were random (seed {config.seed}, as asked with --weights random). "
+                "Clusters reflect generic image structure, not ImageNet features."
+            )
         torch.manual_seed(config.seed)
         model = resnet18(weights=None)
         used = weights_id = f"random:seed={config.seed}"

@@ -1,4 +1,4 @@
-"""Shared fixtures: one small synthetic data set, generated once per session, in every layout."""
+"""Shared fixtures: one small synthetic data set, generated once per session, in every layout, and its run."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from precompute.cluster import ClusterParams
+from precompute.pipeline import RunConfig, run_pipeline
+from precompute.reduce import UMAPConfig
 from precompute.synth.generate import GenerationResult, generate_dataset
 
-from .helpers import link_tree, small_plan
+from .helpers import dashboard_plan, link_tree, small_plan
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -29,3 +32,38 @@ def trainingset_copy(synth_set: GenerationResult, tmp_path: Path) -> Path:
     link_tree([(p, root / p.relative_to(synth_set.root)) for p in pngs])
     shutil.copy(synth_set.root / "trainingset_v1d1_metadata.csv", root / "trainingset_v1d1_metadata.csv")
     return root
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of 64 glitches of four shapes with 12% label noise (random weights, CPU): what the dashboard serves.
+
+    Read-only. Clear clusters and real relabelling proposals, so every panel has something to show.
+    """
+    data = tmp_path_factory.mktemp("dashboard-set") / "set"
+    generate_dataset(data, glitches=64, seed=5, plan=dashboard_plan(), workers=2, show_progress=False)
+    out = tmp_path_factory.mktemp("served") / "small"
+    config = RunConfig(
+        data=data,
+        out=out,
+        cache_dir=tmp_path_factory.mktemp("run-cache"),
+        weights="random",
+        umap=UMAPConfig(n_neighbors=10),
+        cluster=ClusterParams(3, 2),
+        workers=0,
+        batch_size=16,
+    )
+    run_pipeline(config, show_progress=False, argv=["test"])
+    return out
+
+
+def pytest_setup_options():
+    """Headless Chromium for dash[testing], with a software GL so that WebGL scatters are drawn."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.add_argument("--enable-unsafe-swiftshader")
+    options.add_argument("--use-angle=swiftshader")
+    options.add_argument("--window-size=1400,900")
+    options.add_argument("--no-sandbox")
+    return options

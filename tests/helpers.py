@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+from precompute.classes import CLASSES
 from precompute.synth.generate import GenerationResult
 from precompute.synth.plan import Plan, load_plan
 
@@ -13,6 +14,20 @@ from precompute.synth.plan import Plan, load_plan
 def small_plan(floor: int = 1) -> Plan:
     """The default plan with a lower per-morphology floor, so a few dozen glitches cover it."""
     return Plan.from_dict({**load_plan().source, "min_per_morphology": floor})
+
+
+def dashboard_plan(label_noise: float = 0.12) -> Plan:
+    """Four distinct shapes and some random label noise: a map with clear clusters and real relabelling proposals."""
+    keep = ("Blip", "Whistle", "Scattered_Light", "Violin_Mode")
+    weights = {name: {"weight": 1000.0 if name in keep else 0.001} for name in CLASSES}
+    return Plan.from_dict(
+        {
+            "name": "dashboard-test",
+            "morphologies": weights,
+            "mechanisms": [{"kind": "random_noise", "rate": label_noise}],
+            "min_per_morphology": 0,
+        }
+    )
 
 
 def link_tree(pairs: list[tuple[Path, Path]]) -> None:

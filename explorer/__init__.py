@@ -1,0 +1,63 @@
+"""The Gravity Spy Glitch Explorer dashboard: serves one precomputed run directory.
+
+`create_app` builds the Dash app for a run; ``app.py`` at the top level is the
+command line and the WSGI entry point. Nothing here imports torch or umap:
+the dashboard needs only the run directory (``precompute.rundir``) and the
+torch-free clustering and audit code it shares with the pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Background callbacks fork the server process. Numba's OpenMP threading layer kills a child forked from a
+# process that has run a parallel kernel (any re-cut does), so the dashboard uses the fork-safe "workqueue"
+# layer; it is not thread-safe, hence ExplorerData's lock around every numba call. Set before numba loads.
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+
+__all__ = ["create_app"]
+
+
+def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = None):
+    """Return the Dash app serving ``run_path``.
+
+    Parameters
+    ----------
+    run_path : `str` or `os.PathLike`
+        A run directory written by ``python -m precompute run``; it is only read.
+    cache_dir : `pathlib.Path`, optional, default: ``$GSX_CACHE_DIR`` or ``~/.cache/gravityspy-explorer``
+        A writable folder for trees, cuts and background jobs, shared by all
+        server workers.
+
+    Raises
+    ------
+    precompute.rundir.RunError
+        If the run directory is missing, unfinished or from another version.
+    """
+    import dash
+    import dash_bootstrap_components as dbc  # noqa: F401 - registers its components before the layout
+    import diskcache
+
+    from .callbacks import register_callbacks
+    from .data import ExplorerData
+    from .layout import create_layout
+    from .server import add_routes
+
+    data = ExplorerData(run_path, cache_dir=cache_dir)
+    jobs = diskcache.Cache(str(data.cache_dir / "jobs"))
+    manager = dash.DiskcacheManager(jobs)
+    app = dash.Dash(
+        __name__,
+        title="Gravity Spy Glitch Explorer",
+        assets_folder=str(Path(__file__).resolve().parent.parent / "assets"),
+        background_callback_manager=manager,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        update_title=None,
+    )
+    app.layout = create_layout(data, app)
+    register_callbacks(app, data, manager)
+    add_routes(app.server, data, prefix=app.config.requests_pathname_prefix)
+    app.server.config["GSX_DATA"] = data
+    return app

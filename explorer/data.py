@@ -1,0 +1,263 @@
+"""The explorer's view of one run directory, and the re-clustering it serves.
+
+`ExplorerData` loads a run once per server process (tables, the audit, a
+memory-mapped embedding matrix) and answers the questions the callbacks ask:
+which images does a glitch have, who are its nearest neighbours, what does
+the clustering look like for these parameters.
+
+Re-clustering is the pipeline's own code (`precompute.cluster.ClusterTree`,
+`precompute.audit_metrics.cluster_table`, `precompute.audit_findings`), not a
+copy. Trees (one per ``min_samples``) and cuts (one per parameter set) are
+cached on disk with diskcache under the cache directory, so every gunicorn
+worker shares them; the run directory itself is never written and may be
+mounted read-only. Nothing here is per-user state: each user's parameters
+live in their browser (``dcc.Store``) and are passed in with every request.
+
+This module, like the whole dashboard, imports neither torch nor umap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from precompute.audit_findings import FindingParams, merge_suggestions, novel_classes, split_suggestions
+from precompute.audit_metrics import cluster_table
+from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree
+from precompute.rundir import Run, load_run
+
+__all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
+
+#: Upper bound on min_cluster_size / min_samples accepted from a request (before the data-size bound).
+MAX_PARAM = 100_000
+
+
+def default_cache_dir() -> Path:
+    """``$GSX_CACHE_DIR``, else ``~/.cache/gravityspy-explorer`` (must be writable; the run need not be)."""
+    return Path(os.environ.get("GSX_CACHE_DIR") or Path.home() / ".cache" / "gravityspy-explorer")
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """One clustering of the run: labels per point and the tables derived from them."""
+
+    params: ClusterParams
+    labels: np.ndarray
+    probabilities: np.ndarray
+    table: pd.DataFrame  #: precompute.audit_metrics.cluster_table, plus a flags column
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.labels.max() + 1) if len(self.labels) and self.labels.max() >= 0 else 0
+
+    @property
+    def noise_fraction(self) -> float:
+        return float(np.mean(self.labels == NOISE_LABEL))
+
+
+class ExplorerData:
+    """A loaded run plus the shared caches the dashboard needs."""
+
+    def __init__(self, run_path: str | os.PathLike[str], *, cache_dir: Path | None = None):
+        import diskcache
+
+        self.run: Run = load_run(run_path)
+        self.root = self.run.root.resolve()
+        self.manifest = self.run.manifest
+        self.points = self._points_with_audit()
+        self.images = self.run.images
+        self.n_points = len(self.points)
+        identity = f"{self.root}|{self.manifest['created_utc']}|{self.n_points}"
+        self.run_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.cache_dir = cache_root / "explorer"
+        self.cache = diskcache.Cache(str(self.cache_dir / "shared"), size_limit=2**30)
+        self.run_params = ClusterParams(**self.manifest["cluster_params_used"])
+        self.finding_params = FindingParams()
+        #: numba's workqueue layer (explorer/__init__.py) must not run two parallel kernels at once
+        self._numba_lock = threading.Lock()
+
+    # -- loading ----------------------------------------------------------------
+
+    def _points_with_audit(self) -> pd.DataFrame:
+        points = self.run.points.copy()
+        points["label"] = points["label"].astype(str)
+        glitches = self.run.root / "audit" / "glitches.csv"
+        if glitches.is_file():
+            audit = pd.read_csv(glitches, dtype={"gravityspy_id": str})
+            if len(audit) == len(points):
+                for column in ("agreement", "suspicion", "proposed_label", "evidence"):
+                    if column in audit:
+                        points[column] = audit[column].to_numpy()
+        for column, default in (("suspicion", np.nan), ("proposed_label", None), ("evidence", "")):
+            if column not in points:
+                points[column] = default if default is not None else points["label"]
+        if "intensity" not in points:
+            points["intensity"] = np.nan
+        return points
+
+    @cached_property
+    def embeddings(self) -> np.ndarray:
+        """(n_points, d) float32, memory-mapped; rows L2-normalised on first use for cosine neighbours."""
+        vectors = np.asarray(self.run.embeddings(), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1.0)
+
+    @cached_property
+    def image_keys(self) -> dict[str, list[tuple[str, str]]]:
+        """gravityspy_id -> [(window, content key), ...] in window order."""
+        table = self.images.sort_values(["gravityspy_id", "window"])
+        out: dict[str, list[tuple[str, str]]] = {}
+        for gid, window, key in zip(table["gravityspy_id"], table["window"], table["key"], strict=True):
+            out.setdefault(str(gid), []).append((str(window), str(key)))
+        return out
+
+    @cached_property
+    def known_keys(self) -> frozenset[str]:
+        """Content keys of this run's images: the only previews the server will send."""
+        return frozenset(self.images["key"].astype(str))
+
+    @cached_property
+    def audit_summary(self) -> dict[str, Any]:
+        path = self.run.root / "audit" / "summary.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    @cached_property
+    def corrections(self) -> pd.DataFrame:
+        path = self.run.root / "audit" / "corrections.csv"
+        return pd.read_csv(path, dtype={"gravityspy_id": str}) if path.is_file() else pd.DataFrame()
+
+    @cached_property
+    def labels(self) -> list[str]:
+        return sorted(self.points["label"].unique())
+
+    def preview_path(self, key: str, size: str) -> Path | None:
+        """The file of a preview, or None unless ``key`` is one of this run's images and ``size`` is known."""
+        if size not in ("thumb", "detail") or key not in self.known_keys:
+            return None
+        path = self.root / "previews" / f"{key}-{size}.webp"
+        return path if path.is_file() else None
+
+    # -- neighbours -------------------------------------------------------------
+
+    def neighbours(self, point: int, k: int = 8) -> list[tuple[int, float]]:
+        """The ``k`` nearest points to ``point`` in embedding space (cosine similarity), nearest first."""
+        similarity = self.embeddings @ self.embeddings[point]
+        similarity[point] = -np.inf
+        k = min(k, self.n_points - 1)
+        nearest = np.argpartition(-similarity, k)[:k] if k < self.n_points - 1 else np.arange(self.n_points)
+        nearest = nearest[np.argsort(-similarity[nearest], kind="stable")]
+        return [(int(i), float(similarity[i])) for i in nearest if i != point][:k]
+
+    # -- re-clustering ------------------------------------------------------------
+
+    def params_from(self, raw: dict[str, Any] | None) -> ClusterParams:
+        """Validated parameters from a request (a dict from the browser); the run's own when absent.
+
+        Raises `precompute.cluster.ClusterParamError` (a ValueError) naming the bad field.
+        """
+        if not raw:
+            return self.run_params
+        if not isinstance(raw, dict):
+            raise ValueError(f"cluster parameters must be an object, got {type(raw).__name__}")
+        values = {**self.run_params.as_dict(), **{k: raw[k] for k in raw if k in self.run_params.as_dict()}}
+        for name in ("min_cluster_size", "min_samples"):
+            value = values[name]
+            if isinstance(value, float) and value.is_integer():
+                values[name] = int(value)
+            if isinstance(values[name], int) and not isinstance(values[name], bool) and values[name] > MAX_PARAM:
+                raise ValueError(f"{name} must be at most {MAX_PARAM}, got {values[name]}")
+        if isinstance(values["epsilon"], int) and not isinstance(values["epsilon"], bool):
+            values["epsilon"] = float(values["epsilon"])
+        params = ClusterParams(**values)
+        if params.min_samples >= self.n_points:
+            raise ValueError(f"min_samples must be smaller than the number of points ({self.n_points})")
+        if params.min_cluster_size > self.n_points:
+            raise ValueError(f"min_cluster_size must be at most the number of points ({self.n_points})")
+        return params
+
+    def has_tree(self, min_samples: int) -> bool:
+        """Whether the tree for ``min_samples`` is ready (in the run or the shared cache)."""
+        from precompute.rundir import tree_path
+
+        return tree_path(self.run.root, min_samples).exists() or self._tree_key(min_samples) in self.cache
+
+    def _tree_key(self, min_samples: int) -> str:
+        return f"tree/{self.run_id}/{int(min_samples)}"
+
+    def tree(self, min_samples: int, *, build: bool = False) -> ClusterTree:
+        """The tree for ``min_samples``, from the run or the shared cache; built now only when ``build``.
+
+        Building takes seconds at 34k points and runs numba's parallel code, so
+        the dashboard builds only in its background callback, never in a
+        request (a request for a missing tree gets a `ValueError`).
+        """
+        tree = self.run.tree(min_samples)
+        if tree is not None:
+            return tree
+        key = self._tree_key(min_samples)
+        linkage = self.cache.get(key)
+        if linkage is None and not build:
+            raise ValueError(f"no tree for min_samples={min_samples} yet; rebuild it first")
+        if linkage is None:
+            coords = self.points[["x", "y"]].to_numpy(dtype=np.float64)
+            with self._numba_lock:
+                linkage = ClusterTree.build(coords, min_samples).linkage
+            self.cache.set(key, linkage)
+        return ClusterTree.from_linkage(linkage, min_samples)
+
+    def view(self, params: ClusterParams) -> ClusterView:
+        """The clustering for ``params``, cut from its cached tree (the cut cached too).
+
+        Raises `ValueError` when the tree for ``params.min_samples`` has not been built.
+        """
+        key = f"cut/{self.run_id}/{json.dumps(params.as_dict(), sort_keys=True)}"
+        cached = self.cache.get(key)
+        if cached is None:
+            tree = self.tree(params.min_samples)
+            with self._numba_lock:
+                result = tree.cut(params)
+            cached = (result.labels.astype(np.int32), result.probabilities.astype(np.float32), result.persistence)
+            self.cache.set(key, cached)
+        labels, probabilities, persistence = cached
+        table = cluster_table(
+            labels, self.points["label"].to_numpy(), probabilities=probabilities, persistence=persistence
+        )
+        table = self._with_flags(table, labels)
+        return ClusterView(params=params, labels=labels, probabilities=probabilities, table=table)
+
+    def findings(self, view: ClusterView) -> dict[str, list[dict[str, Any]]]:
+        """Merge, continuum, split and novel findings for this clustering (the audit's own functions)."""
+        points = self.points.assign(cluster=view.labels, probability=view.probabilities)
+        merges = merge_suggestions(points, self.finding_params)
+        return {
+            "merge": [f for f in merges if f["kind"] == "merge"],
+            "continuum": [f for f in merges if f["kind"] == "continuum"],
+            "split": split_suggestions(points, self.finding_params),
+            "novel": novel_classes(points, self.finding_params),
+        }
+
+    def _with_flags(self, table: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+        points = self.points.assign(cluster=labels)
+        merges = merge_suggestions(points, self.finding_params)
+        flags: dict[int, list[str]] = {}
+        for finding in merges:
+            for cluster in finding.get("clusters", []):
+                flags.setdefault(int(cluster), []).append(finding["kind"])
+        for finding in split_suggestions(points, self.finding_params):
+            for cluster in finding.get("clusters", []):
+                flags.setdefault(int(cluster), []).append("split")
+        for finding in novel_classes(points, self.finding_params):
+            flags.setdefault(int(finding["cluster"]), []).append("novel")
+        table = table.copy()
+        table["flags"] = [", ".join(sorted(set(flags.get(int(c), [])))) for c in table["cluster"]]
+        return table

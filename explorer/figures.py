@@ -1,0 +1,179 @@
+"""Figures as pure functions: data in, `plotly.graph_objects.Figure` (or plain dicts for a Patch) out.
+
+The map is one WebGL trace holding every point. Its colours are numeric codes
+into a colour scale, so a recolouring (`dash.Patch`) sends one small integer
+per point and a few colour stops, never coordinates. Trace 1 outlines the
+chosen cluster, trace 2 the chosen glitch. The legend is HTML beside the map
+(`legend_items`), so it can change without touching the figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .colors import NOISE_COLOUR, cluster_colour, label_colour
+
+__all__ = ["COLOUR_MODES", "Colouring", "colouring", "map_figure", "share_bars"]
+
+#: What the map can be coloured by: value -> menu text.
+COLOUR_MODES = {
+    "cluster": "Cluster",
+    "label": "Human label",
+    "proposed": "Proposed vs current label",
+    "suspicion": "Suspicion",
+    "snr": "SNR",
+    "ifo": "Detector",
+}
+_IFO_COLOURS = {"H1": "#E66100", "L1": "#5D3A9B"}
+
+
+@dataclass(frozen=True)
+class Colouring:
+    """Marker colour settings for the map's main trace, and the legend that explains them."""
+
+    marker: dict  #: color (codes or values), colorscale, cmin, cmax, showscale, colorbar
+    legend: list[tuple[str, str, int]]  #: (name, colour, count); empty for continuous scales
+
+
+def _discrete(codes: np.ndarray, colours: list[str], names: list[str]) -> Colouring:
+    k = max(len(colours), 1)
+    scale = []
+    for i, colour in enumerate(colours):
+        scale += [[i / k, colour], [(i + 1) / k, colour]]
+    counts = np.bincount(codes, minlength=k)
+    return Colouring(
+        marker={
+            "color": codes.astype(np.int16),
+            "colorscale": scale or [[0, NOISE_COLOUR], [1, NOISE_COLOUR]],
+            "cmin": -0.5,
+            "cmax": k - 0.5,
+            "showscale": False,
+        },
+        legend=[(n, c, int(counts[i])) for i, (n, c) in enumerate(zip(names, colours, strict=True))],
+    )
+
+
+def _continuous(values: np.ndarray, scale: str, title: str, *, log: bool = False) -> Colouring:
+    values = np.asarray(values, dtype=float)
+    if log:
+        values = np.log10(np.clip(values, 1e-3, None))
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    return Colouring(
+        marker={
+            "color": np.where(np.isfinite(values), values, lo).astype(np.float32),
+            "colorscale": scale,
+            "cmin": lo,
+            "cmax": hi if hi > lo else lo + 1,
+            "showscale": True,
+            "colorbar": {"title": {"text": title}, "thickness": 12, "len": 0.6},
+        },
+        legend=[],
+    )
+
+
+def colouring(mode: str, points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    """Colours of every point for a colour mode (`COLOUR_MODES`); ``clusters`` is the current cut."""
+    if mode == "cluster":
+        ids = sorted(int(c) for c in np.unique(clusters))
+        index = {c: i for i, c in enumerate(ids)}
+        codes = np.array([index[int(c)] for c in clusters], dtype=np.int64)
+        names = ["noise" if c < 0 else f"cluster {c}" for c in ids]
+        return _discrete(codes, [cluster_colour(c) for c in ids], names)
+    if mode in ("label", "proposed", "ifo"):
+        column = "label" if mode != "ifo" else "ifo"
+        values = points[column].astype(str).to_numpy()
+        if mode == "proposed":
+            proposed = points["proposed_label"].astype(str).to_numpy()
+            values = np.where(proposed == values, "agrees with its neighbours", proposed)
+        names = sorted(set(values), key=lambda v: (v != "agrees with its neighbours", v))
+        index = {n: i for i, n in enumerate(names)}
+        codes = np.array([index[v] for v in values], dtype=np.int64)
+        if mode == "ifo":
+            colours = [_IFO_COLOURS.get(n, NOISE_COLOUR) for n in names]
+        else:
+            colours = [NOISE_COLOUR if n == "agrees with its neighbours" else label_colour(n) for n in names]
+        if mode == "proposed":
+            names = [n if n == "agrees with its neighbours" else f"→ {n}" for n in names]
+        return _discrete(codes, colours, names)
+    if mode == "suspicion":
+        return _continuous(points["suspicion"].to_numpy(), "YlOrRd", "suspicion")
+    if mode == "snr":
+        return _continuous(points["snr"].to_numpy(), "Plasma", "log10 SNR", log=True)
+    raise ValueError(f"unknown colour mode {mode!r}; choose one of {', '.join(COLOUR_MODES)}")
+
+
+def map_figure(points: pd.DataFrame, colours: Colouring) -> go.Figure:
+    """The morphology map: every point in one Scattergl trace, plus two empty highlight traces."""
+    marker = {"size": 5, "opacity": 0.8, **colours.marker}
+    figure = go.Figure(
+        [
+            go.Scattergl(
+                x=points["x"].to_numpy(dtype=np.float32),
+                y=points["y"].to_numpy(dtype=np.float32),
+                mode="markers",
+                marker=marker,
+                customdata=np.arange(len(points), dtype=np.int32),
+                hoverinfo="none",
+                name="glitches",
+                unselected={"marker": {"opacity": 0.15}},
+            ),
+            go.Scattergl(
+                x=[],
+                y=[],
+                mode="markers",
+                hoverinfo="skip",
+                name="cluster",
+                marker={"size": 9, "color": "rgba(0,0,0,0)", "line": {"width": 1.5, "color": "#111"}},
+            ),
+            go.Scattergl(
+                x=[],
+                y=[],
+                mode="markers",
+                hoverinfo="skip",
+                name="glitch",
+                marker={"size": 16, "symbol": "circle-open", "color": "#D00000", "line": {"width": 3}},
+            ),
+        ]
+    )
+    figure.update_layout(
+        autosize=True,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        showlegend=False,
+        dragmode="pan",
+        plot_bgcolor="#FAFAFA",
+        xaxis={"showticklabels": False, "title": None, "zeroline": False, "showgrid": False},
+        yaxis={"showticklabels": False, "title": None, "zeroline": False, "showgrid": False, "scaleanchor": "x"},
+        uirevision="map",
+        clickmode="event",
+    )
+    return figure
+
+
+def share_bars(shares: dict[str, float], title: str, *, height: int = 220) -> go.Figure:
+    """Horizontal bars of label shares, each bar in its label's colour."""
+    items = sorted(shares.items(), key=lambda kv: kv[1])
+    figure = go.Figure(
+        go.Bar(
+            x=[v for _, v in items],
+            y=[k for k, _ in items],
+            orientation="h",
+            marker={"color": [label_colour(k) for k, _ in items]},
+            text=[f"{v:.0%}" for _, v in items],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title={"text": title, "font": {"size": 13}},
+        height=max(height, 40 + 22 * len(items)),
+        margin={"l": 10, "r": 10, "t": 34, "b": 20},
+        xaxis={"range": [0, 1], "tickformat": ".0%"},
+        yaxis={"automargin": True},
+        plot_bgcolor="#FFF",
+    )
+    return figure

@@ -1,0 +1,320 @@
+"""The dashboard in a real headless Chromium (dash[testing]): what a user sees and does.
+
+Screenshots land in test-artifacts/ for a person to open and judge.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.support.ui import Select
+
+from explorer.data import ExplorerData
+
+from .conftest import ARTIFACTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.browser
+
+JS_CANVAS_PIXELS = """
+const canvases = [...document.querySelectorAll('#map canvas')];
+let best = 0;
+for (const c of canvases) {
+  const gl = c.getContext('webgl', {preserveDrawingBuffer: true}) || c.getContext('experimental-webgl');
+  if (!gl || !c.width || !c.height) continue;
+  const px = new Uint8Array(c.width * c.height * 4);
+  gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  let n = 0;
+  for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+  best = Math.max(best, n);
+}
+return best;
+"""
+
+
+def _shot(dash_duo, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / f"explorer-{name}.png"))
+
+
+def _wait(predicate, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _move_to_point(dash_duo, point: int, click: bool = False) -> None:
+    """Move the mouse onto one point of the main trace (and click it)."""
+    layer = dash_duo.find_element("#map .nsewdrag")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", layer)
+    # offsets from the drag layer's top-left corner (selenium 4.2, which dash[testing] installs)
+    dx, dy = dash_duo.driver.execute_script(
+        """
+        const gd = document.querySelector('#map .js-plotly-plot');
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, tr = gd._fullData[0];
+        return [xa.l2p(tr.x[arguments[0]]), ya.l2p(tr.y[arguments[0]])];
+        """,
+        point,
+    )
+    actions = ActionChains(dash_duo.driver).move_to_element_with_offset(layer, int(dx), int(dy))
+    # Plotly throttles hover: a click in the same instant as the move finds no point under the mouse
+    (actions.pause(0.5).click() if click else actions).perform()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(small_run, tmp_path_factory):
+    """The real entry point, ``python app.py --run RUN``, in its own process (as a user starts it).
+
+    Its own process also keeps it free of what the test process has loaded (torch, OpenMP), like a deployment.
+    """
+    port = _free_port()
+    env = {**os.environ, "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
+    log = (tmp_path_factory.mktemp("server-log") / "app.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--run", str(small_run), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: process.poll() is not None or _healthy(url), timeout=120, what="the server to start")
+        assert process.poll() is None, f"app.py exited with {process.returncode}; see {log.name}"
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def data(small_run, tmp_path_factory) -> ExplorerData:
+    """The same run as the server sees it, for the expected values."""
+    return ExplorerData(small_run, cache_dir=tmp_path_factory.mktemp("expected-cache"))
+
+
+@pytest.fixture
+def served(dash_br, server, data):
+    dash_br.server_url = server
+    dash_br.wait_for_element("#map .main-svg", timeout=30)
+    _wait(lambda: dash_br.driver.execute_script(JS_CANVAS_PIXELS) > 0, what="the scatter to be drawn")
+    dash_br.wait_for_element("#cluster-grid .ag-row", timeout=20)
+    dash_br.wait_for_element("#map-legend .legend-item", timeout=20)  # the initial recolouring has landed
+    time.sleep(0.5)  # and Plotly has redrawn with it
+    return dash_br, data
+
+
+def _clusters_shown(dash_duo) -> int:
+    return len(dash_duo.find_elements("#cluster-grid .ag-center-cols-container .ag-row"))
+
+
+def test_page_draws_the_scatter_and_shows_the_run(served):
+    dash_duo, data = served
+    drawn = dash_duo.driver.execute_script(JS_CANVAS_PIXELS)
+    assert drawn > 50, "the WebGL scatter is blank"
+    assert "random" in dash_duo.find_element("#run-warnings").text  # the random-weights warning is visible
+    assert "ResNet-18" in dash_duo.find_element("#run-facts").text
+    assert _clusters_shown(dash_duo) == data.manifest["n_clusters"]
+    _shot(dash_duo, "page")
+    assert dash_duo.get_logs() == []
+
+
+def test_hover_shows_the_four_windows_and_they_load(served):
+    dash_duo, data = served
+    _move_to_point(dash_duo, 0)
+    dash_duo.wait_for_element("#map-tooltip .map-tip img", timeout=15)
+    images = dash_duo.find_elements("#map-tooltip .map-tip img")
+    assert len(images) == 4
+    _wait(
+        lambda: all(
+            dash_duo.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i)
+            for i in images
+        ),
+        what="the tooltip images to load",
+    )
+    hovered = dash_duo.driver.execute_script(
+        "return document.querySelector('#map .js-plotly-plot')._hoverdata[0].pointNumber"
+    )  # point 0 or one drawn on top of it
+    row = data.points.iloc[hovered]
+    assert f"{row['label']} · {row['gravityspy_id']}" in dash_duo.find_element("#map-tooltip").text
+    _shot(dash_duo, "hover")
+    assert dash_duo.get_logs() == []
+
+
+def test_click_opens_the_detail_view_and_a_neighbour_moves_to_it(served):
+    dash_duo, data = served
+    _move_to_point(dash_duo, 3, click=True)
+    dash_duo.wait_for_element("#detail-content", timeout=15)
+    clicked = dash_duo.driver.execute_script(
+        "return document.querySelector('#map .js-plotly-plot')._hoverdata[0].pointNumber"
+    )
+    assert data.points["gravityspy_id"].iat[clicked] in dash_duo.find_element("#detail-panel").text
+    assert len(dash_duo.find_elements("#detail-content .detail-img")) == 4
+    _shot(dash_duo, "detail")
+    neighbour = data.neighbours(clicked, k=8)[0][0]
+    dash_duo.find_elements("#neighbour-grid .thumb-box")[0].click()
+    dash_duo.wait_for_contains_text("#detail-panel", data.points["gravityspy_id"].iat[neighbour], timeout=15)
+    assert dash_duo.get_logs() == []
+
+
+def test_min_cluster_size_changes_the_clusters_and_the_table(served):
+    dash_duo, data = served
+    before = _clusters_shown(dash_duo)
+    slider = dash_duo.find_element("#mcs-slider")
+    handle = dash_duo.find_element("#mcs-slider [role=slider]")
+    width = slider.size["width"]
+    ActionChains(dash_duo.driver).drag_and_drop_by_offset(handle, int(width * 0.15), 0).perform()
+    _wait(lambda: _clusters_shown(dash_duo) != before, what="the cluster table to change")
+    assert 0 < _clusters_shown(dash_duo) < before
+    badge = dash_duo.find_element("#cluster-metrics .badge").text
+    assert badge == f"{_clusters_shown(dash_duo)} clusters"
+    assert "mcs 3" not in dash_duo.find_element("#current-params").text
+    _shot(dash_duo, "reclustered")
+    dash_duo.find_element("#reset-params").click()
+    _wait(lambda: _clusters_shown(dash_duo) == before, what="reset to the run's parameters")
+    assert dash_duo.get_logs() == []
+
+
+def test_choosing_a_cluster_highlights_it_and_opens_its_panel(served):
+    dash_duo, data = served
+    dash_duo.find_element("#cluster-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
+    dash_duo.wait_for_element("#cluster-title", timeout=15)
+    cluster = int(
+        dash_duo.find_element("#cluster-grid .ag-center-cols-container .ag-row[row-index='0']").get_attribute("row-id")
+    )
+    size = int((data.points["cluster"] == cluster).sum())
+    highlighted = _wait(
+        lambda: dash_duo.driver.execute_script(
+            "const gd = document.querySelector('#map .js-plotly-plot'); return gd.data[1].x.length;"
+        ),
+        what="the cluster highlight",
+    )
+    assert highlighted == size
+    assert f"Cluster {cluster}: {size} glitches" in dash_duo.find_element("#cluster-title").text
+    assert dash_duo.find_elements("#segment-table tr")
+    _shot(dash_duo, "cluster")
+    assert dash_duo.get_logs() == []
+
+
+def test_correction_table_download_is_a_valid_csv(served):
+    dash_duo, data = served
+    corrections = data.corrections
+    assert len(corrections) > 0, "the small run should have some proposals to test the download with"
+    _open_tab(dash_duo, "Label audit")
+    dash_duo.wait_for_contains_text("#audit-count", f"{len(corrections)} glitches", timeout=15)
+    dash_duo.wait_for_element("#audit-grid .ag-row", timeout=15)
+    _shot(dash_duo, "audit")
+    dash_duo.find_element("#download-corrections").click()
+    content = _wait(lambda: _downloaded(dash_duo), what="the downloaded file")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert len(rows) == len(corrections)
+    assert {"gravityspy_id", "current_label", "proposed_label", "cluster", "suspicion", "min_cluster_size"} <= set(
+        rows[0]
+    )
+    assert all(r["current_label"] != r["proposed_label"] for r in rows)
+    assert dash_duo.get_logs() == []
+
+
+def _open_tab(dash_duo, name: str) -> None:
+    for link in dash_duo.find_elements("#tabs .nav-link"):
+        if link.text == name:
+            link.click()
+            return
+    raise AssertionError(f"no tab named {name!r}")
+
+
+def _downloaded(dash_duo, stem: str = "corrections") -> str | None:
+    files = sorted(Path(dash_duo.download_path).glob(f"{stem}*.csv"))
+    return files[0].read_text(encoding="utf-8") if files else None
+
+
+def test_previews_are_served_only_for_this_runs_images(served):
+    dash_duo, data = served
+    key = data.images["key"].iat[0]
+    with urllib.request.urlopen(f"{dash_duo.server_url}/previews/thumb/{key}.webp") as response:
+        assert response.headers["Content-Type"] == "image/webp"
+        assert response.read(4) == b"RIFF"
+    for bad in (f"/previews/thumb/{'0' * 40}.webp", "/previews/../manifest.json", f"/previews/x/{key}.webp"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"{dash_duo.server_url}{bad}")
+        assert info.value.code == 404
+
+
+def test_box_selection_shows_the_glitches_and_exports_them(served):
+    dash_duo, data = served
+    dash_duo.find_element("#map .modebar-btn[data-val='select']").click()
+    layer = dash_duo.find_element("#map .nsewdrag")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", layer)
+    width, height = layer.size["width"], layer.size["height"]
+    ActionChains(dash_duo.driver).move_to_element_with_offset(layer, 2, 2).click_and_hold().pause(0.2).move_by_offset(
+        int(width * 0.6), int(height * 0.6)
+    ).pause(0.2).move_by_offset(int(width * 0.38), int(height * 0.38)).release().perform()
+    dash_duo.wait_for_contains_text("#selection-panel", "glitches selected", timeout=15)
+    selected = int(dash_duo.find_element("#selection-panel .fw-bold").text.split()[0])
+    assert 0 < selected <= data.n_points
+    assert len(dash_duo.find_elements("#selection-panel .thumb-box")) == min(selected, 60)
+    _shot(dash_duo, "selection")
+    dash_duo.find_element("#export-selection").click()
+    content = _wait(lambda: _downloaded(dash_duo, "selection"), what="the exported selection")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert len(rows) == selected
+    assert {"gravityspy_id", "label", "cluster", "min_cluster_size", "min_samples"} <= set(rows[0])
+    assert dash_duo.get_logs() == []
+
+
+def test_a_min_samples_change_rebuilds_the_tree_in_the_background(served):
+    dash_duo, data = served
+    box = dash_duo.find_element("#min-samples")
+    box.clear()
+    box.send_keys("5")
+    dash_duo.find_element("#rebuild").click()
+    dash_duo.wait_for_contains_text("#tree-status", "min_samples=5 ready", timeout=120)
+    dash_duo.wait_for_contains_text("#current-params", "ms 5", timeout=15)
+    data.tree(5, build=True)
+    expected = data.view(data.params_from({"min_samples": 5})).n_clusters
+    _wait(lambda: _clusters_shown(dash_duo) == expected, what="the table of the new tree")
+    assert dash_duo.get_logs() == []
+
+
+def test_colouring_and_filtering_change_the_legend(served):
+    dash_duo, data = served
+    Select(dash_duo.find_element("#colour-by")).select_by_value("label")
+    dash_duo.wait_for_contains_text("#map-legend", data.labels[0], timeout=15)
+    assert len(dash_duo.find_elements("#map-legend .legend-item")) == len(data.labels)
+    Select(dash_duo.find_element("#colour-by")).select_by_value("suspicion")
+    _wait(lambda: not dash_duo.find_elements("#map-legend .legend-item"), what="a continuous colour scale")
+    assert dash_duo.driver.execute_script(
+        "return document.querySelector('#map .js-plotly-plot')._fullData[0].marker.showscale"
+    )
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,208 @@
+"""The dashboard's server side without a browser: run loading, re-clustering, routes, headers, callbacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer import create_app
+from explorer.callbacks import _point_of, _points_of
+from explorer.data import ExplorerData
+from precompute.cluster import ClusterParams
+from precompute.rundir import RunError, load_run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def data(small_run, tmp_path) -> ExplorerData:
+    return ExplorerData(small_run, cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture
+def client(small_run, tmp_path):
+    app = create_app(small_run, cache_dir=tmp_path / "cache")
+    return app, app.server.test_client()
+
+
+def test_the_run_clustering_is_the_pipelines(data, small_run):
+    run = load_run(small_run)
+    view = data.view(data.run_params)
+    np.testing.assert_array_equal(view.labels, run.points["cluster"].to_numpy())
+    assert view.n_clusters == run.manifest["n_clusters"]
+    assert set(view.table["cluster"]) == set(range(view.n_clusters))
+
+
+def test_min_cluster_size_changes_the_clustering(data):
+    small = data.view(ClusterParams(2, data.run_params.min_samples))
+    large = data.view(ClusterParams(12, data.run_params.min_samples))
+    assert small.n_clusters > large.n_clusters > 0
+    assert large.table["size"].min() >= 12
+
+
+def test_a_tree_built_by_one_worker_is_found_by_another(small_run, tmp_path):
+    first = ExplorerData(small_run, cache_dir=tmp_path / "shared")
+    assert not first.has_tree(4)
+    with pytest.raises(ValueError, match="no tree for min_samples=4"):
+        first.view(ClusterParams(3, 4))
+    first.tree(4, build=True)
+    built = first.view(ClusterParams(3, 4))
+    second = ExplorerData(small_run, cache_dir=tmp_path / "shared")
+    assert second.has_tree(4)
+    np.testing.assert_array_equal(second.view(ClusterParams(3, 4)).labels, built.labels)
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        ({"min_cluster_size": 1}, "min_cluster_size must be at least 2"),
+        ({"min_cluster_size": 10_000}, "at most the number of points"),
+        ({"min_cluster_size": 10**9}, "at most 100000"),
+        ({"min_samples": 0}, "min_samples must be at least 1"),
+        ({"min_samples": 64}, "smaller than the number of points"),
+        ({"min_cluster_size": "5"}, "whole number"),
+        ({"min_cluster_size": True}, "whole number"),
+        ({"min_cluster_size": 5.5}, "whole number"),
+        ({"epsilon": float("nan")}, "finite number"),
+        ({"epsilon": -1.0}, "finite number"),
+        ({"selection_method": "kmeans"}, "selection_method"),
+        ([1, 2], "must be an object"),
+    ],
+)
+def test_bad_parameters_are_refused_with_the_field_named(data, raw, match):
+    with pytest.raises(ValueError, match=match):
+        data.params_from(raw)
+
+
+def test_good_parameters_are_accepted_and_absent_ones_are_the_runs(data):
+    assert data.params_from(None) == data.run_params
+    params = data.params_from({"min_cluster_size": 4.0, "epsilon": 0, "ignored": "x"})
+    assert params.min_cluster_size == 4
+    assert params.epsilon == 0.0
+    assert params.min_samples == data.run_params.min_samples
+
+
+def test_neighbours_are_the_closest_in_embedding_space(data):
+    vectors = data.embeddings
+    found = data.neighbours(5, k=6)
+    assert len(found) == 6
+    assert 5 not in [i for i, _ in found]
+    similarity = vectors @ vectors[5]
+    similarity[5] = -np.inf
+    assert [i for i, _ in found] == list(np.argsort(-similarity, kind="stable")[:6])
+
+
+def test_only_this_runs_previews_are_served(client):
+    app, http = client
+    data = app.server.config["GSX_DATA"]
+    key = data.images["key"].iat[0]
+    ok = http.get(f"/previews/detail/{key}.webp")
+    assert ok.status_code == 200
+    assert ok.headers["Content-Type"] == "image/webp"
+    assert ok.data[:4] == b"RIFF"
+    for bad in (
+        f"/previews/thumb/{'a' * 40}.webp",  # well-formed, not this run's
+        f"/previews/huge/{key}.webp",
+        f"/previews/thumb/{key}.png",
+        "/previews/thumb/..%2f..%2fmanifest.json",
+        "/previews/thumb/%2e%2e%2fmanifest.json",
+        "/previews/thumb/%252e%252e%252fmanifest.json",
+        "/previews/thumb//etc/passwd",
+        "/previews/../../manifest.json",
+    ):
+        response = http.get(bad)
+        assert response.status_code == 404, bad
+        assert b"manifest_version" not in response.data
+        assert b"root:" not in response.data
+
+
+def test_health_and_security_headers(client):
+    app, http = client
+    health = http.get("/healthz")
+    assert health.status_code == 200
+    assert health.json["status"] == "ok"
+    assert health.json["points"] == app.server.config["GSX_DATA"].n_points
+    page = http.get("/")
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert b"Gravity Spy Glitch Explorer" in page.data
+
+
+def _callback(http, output: str, inputs: list[dict], state: list[dict] | None = None):
+    """POST to Dash's callback endpoint as the renderer does (``output`` as registered in ``app.callback_map``)."""
+    outputs = []
+    for part in output.strip(".").split("..."):
+        component, prop = part.split(".", 1)
+        outputs.append({"id": component, "property": prop})
+    body = {
+        "output": output,
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": inputs,
+        "state": state or [],
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
+    }
+    return http.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+
+
+def test_a_parameter_change_posted_to_the_callback_updates_the_table(client):
+    app, http = client
+    data = app.server.config["GSX_DATA"]
+    output = "..cluster-grid.rowData...cluster-metrics.children...compare-a.options...compare-b.options.."
+    store = {"id": "cluster-params", "property": "data"}
+    for mcs in (2, 12):
+        response = _callback(http, output, [{**store, "value": {**data.run_params.as_dict(), "min_cluster_size": mcs}}])
+        assert response.status_code == 200
+        rows = response.json["response"]["cluster-grid"]["rowData"]
+        assert len(rows) == data.view(ClusterParams(mcs, data.run_params.min_samples)).n_clusters
+
+
+def _output_key(app, input_id: str) -> str:
+    """The registered output string of the callback fed by ``input_id`` (duplicate outputs carry a hash suffix)."""
+    return next(k for k, v in app.callback_map.items() if any(i["id"] == input_id for i in v["inputs"]))
+
+
+@pytest.mark.parametrize("epsilon", ["NaN", -1, "x", None])
+def test_out_of_range_parameters_posted_directly_are_refused_not_500(client, epsilon):
+    app, http = client
+    inputs = [
+        {"id": "mcs-slider", "property": "value", "value": -5},
+        {"id": "method", "property": "value", "value": "eom"},
+        {"id": "epsilon", "property": "value", "value": epsilon},
+    ]
+    state = [{"id": "cluster-params", "property": "data", "value": {}}]
+    response = _callback(http, _output_key(app, "mcs-slider"), inputs, state)
+    assert response.status_code == 200
+    assert "Not applied: min_cluster_size must be at least 2" in json.dumps(response.json)
+
+
+def test_hover_and_selection_events_are_parsed_defensively():
+    assert _point_of({"points": [{"curveNumber": 0, "customdata": 3}]}, 10) == 3
+    assert _point_of({"points": [{"curveNumber": 0, "customdata": [4]}]}, 10) == 4
+    for bad in (None, {}, {"points": []}, {"points": [{"curveNumber": 1, "customdata": 3}]},
+                {"points": [{"curveNumber": 0, "customdata": 99}]}, {"points": [{"curveNumber": 0, "customdata": "3"}]},
+                {"points": [{"curveNumber": 0, "customdata": True}]}, {"points": ["x"]}):  # fmt: skip
+        assert _point_of(bad, 10) is None
+    assert _points_of({"points": [{"curveNumber": 0, "customdata": i} for i in (1, 2, 2, 50)]}, 10) == [1, 2]
+
+
+def test_a_missing_run_fails_with_the_fix_named(tmp_path):
+    with pytest.raises(RunError, match="python -m precompute run"):
+        create_app(tmp_path / "nowhere", cache_dir=tmp_path / "cache")
+
+
+def test_the_dashboard_serves_without_torch_or_umap(small_run, tmp_path):
+    code = (
+        "import sys; from explorer import create_app; "
+        f"app = create_app({str(small_run)!r}, cache_dir={str(tmp_path / 'cache')!r}); "
+        "c = app.server.test_client(); assert c.get('/').status_code == 200; "
+        "assert c.get('/_dash-layout').status_code == 200; "
+        "bad = [m for m in ('torch', 'torchvision', 'umap') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=300)
