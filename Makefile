@@ -79,6 +79,7 @@ bench: install  ## run the benchmarks (prints tables; see docs/benchmarks.md)
 	$(PY) benchmarks/bench_embed.py
 	$(PY) benchmarks/bench_umap.py
 	$(PY) benchmarks/bench_recluster.py
+	$(PY) benchmarks/bench_explorer.py
 
 clean:  ## remove caches (keeps .venv and data/)
 	rm -rf .pytest_cache .ruff_cache test-artifacts

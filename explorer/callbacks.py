@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
-from precompute.audit_metrics import global_metrics
 from precompute.deep_dive import deep_dive
 
 from .colors import label_colour
@@ -135,7 +134,7 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
         view = view_of(raw)
         table = view.table.drop(columns=["label_shares"], errors="ignore")
         table["row_id"] = table["cluster"].astype(str)
-        metrics = global_metrics(view.labels, data.points["label"].to_numpy())
+        metrics = view.metrics
         p = view.params
         summary = [
             dbc.Badge(f"{view.n_clusters} clusters", color="primary", className="me-1"),
@@ -530,7 +529,7 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
     @app.callback(Output("findings", "children"), Input("cluster-params", "data"))
     def failure_modes(raw):
         view = view_of(raw)
-        findings = data.findings(view)
+        findings = view.findings
         ids = data.points["gravityspy_id"].astype(str).to_numpy()
         index = {gid: i for i, gid in enumerate(ids)}
 

@@ -15,9 +15,9 @@ from precompute.classes import CLASSES
 
 __all__ = ["NOISE_COLOUR", "cluster_colour", "label_colour"]
 
-#: Kelly's colours of maximum contrast (white and black left out), then two more: 22 labels, 22 colours.
+#: Kelly's colours of maximum contrast (white, black and grey, too close to noise, left out), plus three: 22 labels.
 _PALETTE = (
-    "#F3C300", "#875692", "#F38400", "#A1CAF1", "#BE0032", "#C2B280", "#848482", "#008856", "#E68FAC",
+    "#F3C300", "#875692", "#F38400", "#A1CAF1", "#BE0032", "#C2B280", "#66C2A5", "#008856", "#E68FAC",
     "#0067A5", "#F99379", "#604E97", "#F6A600", "#B3446C", "#DCD300", "#882D17", "#8DB600", "#654522",
     "#E25822", "#2B3D26", "#2ED9FF", "#FC1CBF",
 )  # fmt: skip

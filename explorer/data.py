@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from precompute.audit_findings import FindingParams, merge_suggestions, novel_classes, split_suggestions
-from precompute.audit_metrics import cluster_table
+from precompute.audit_metrics import GlobalMetrics, cluster_table, global_metrics
 from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree
 from precompute.rundir import Run, load_run
 
@@ -54,6 +54,8 @@ class ClusterView:
     labels: np.ndarray
     probabilities: np.ndarray
     table: pd.DataFrame  #: precompute.audit_metrics.cluster_table, plus a flags column
+    metrics: GlobalMetrics  #: clusters vs human labels
+    findings: dict[str, list[dict[str, Any]]]  #: merge, continuum, split, novel (precompute.audit_findings)
 
     @property
     def n_clusters(self) -> int:
@@ -85,6 +87,9 @@ class ExplorerData:
         self.finding_params = FindingParams()
         #: numba's workqueue layer (explorer/__init__.py) must not run two parallel kernels at once
         self._numba_lock = threading.Lock()
+        #: one computation per clustering: callbacks fired together by one change wait for the first
+        self._view_lock = threading.Lock()
+        self._views: dict[str, ClusterView] = {}
 
     # -- loading ----------------------------------------------------------------
 
@@ -216,28 +221,48 @@ class ExplorerData:
         return ClusterTree.from_linkage(linkage, min_samples)
 
     def view(self, params: ClusterParams) -> ClusterView:
-        """The clustering for ``params``, cut from its cached tree (the cut cached too).
+        """The clustering for ``params`` with its tables and findings, cut from its cached tree.
 
+        Computed once per parameter set and kept twice: in this process (the
+        few most recent, so the callbacks one change fires share it) and in the
+        shared disk cache (so other workers and later requests skip the work).
         Raises `ValueError` when the tree for ``params.min_samples`` has not been built.
         """
-        key = f"cut/{self.run_id}/{json.dumps(params.as_dict(), sort_keys=True)}"
-        cached = self.cache.get(key)
-        if cached is None:
-            tree = self.tree(params.min_samples)
-            with self._numba_lock:
-                result = tree.cut(params)
-            cached = (result.labels.astype(np.int32), result.probabilities.astype(np.float32), result.persistence)
-            self.cache.set(key, cached)
-        labels, probabilities, persistence = cached
-        table = cluster_table(
-            labels, self.points["label"].to_numpy(), probabilities=probabilities, persistence=persistence
-        )
-        table = self._with_flags(table, labels)
-        return ClusterView(params=params, labels=labels, probabilities=probabilities, table=table)
+        key = f"view/{self.run_id}/{json.dumps(params.as_dict(), sort_keys=True)}"
+        view = self._views.get(key)
+        if view is not None:
+            return view
+        with self._view_lock:
+            view = self._views.get(key) or self.cache.get(key)
+            if view is None:
+                view = self._compute_view(params)
+                self.cache.set(key, view)
+            self._views[key] = view
+            while len(self._views) > 8:
+                self._views.pop(next(iter(self._views)))
+        return view
 
-    def findings(self, view: ClusterView) -> dict[str, list[dict[str, Any]]]:
-        """Merge, continuum, split and novel findings for this clustering (the audit's own functions)."""
-        points = self.points.assign(cluster=view.labels, probability=view.probabilities)
+    def _compute_view(self, params: ClusterParams) -> ClusterView:
+        tree = self.tree(params.min_samples)
+        with self._numba_lock:
+            result = tree.cut(params)
+        labels = result.labels.astype(np.int32)
+        probabilities = result.probabilities.astype(np.float32)
+        human = self.points["label"].to_numpy()
+        table = cluster_table(labels, human, probabilities=probabilities, persistence=result.persistence)
+        findings = self._findings(labels, probabilities)
+        return ClusterView(
+            params=params,
+            labels=labels,
+            probabilities=probabilities,
+            table=self._with_flags(table, findings),
+            metrics=global_metrics(labels, human),
+            findings=findings,
+        )
+
+    def _findings(self, labels: np.ndarray, probabilities: np.ndarray) -> dict[str, list[dict[str, Any]]]:
+        """Merge, continuum, split and novel findings for one clustering (the audit's own functions)."""
+        points = self.points.assign(cluster=labels, probability=probabilities)
         merges = merge_suggestions(points, self.finding_params)
         return {
             "merge": [f for f in merges if f["kind"] == "merge"],
@@ -246,18 +271,15 @@ class ExplorerData:
             "novel": novel_classes(points, self.finding_params),
         }
 
-    def _with_flags(self, table: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
-        points = self.points.assign(cluster=labels)
-        merges = merge_suggestions(points, self.finding_params)
-        flags: dict[int, list[str]] = {}
-        for finding in merges:
-            for cluster in finding.get("clusters", []):
-                flags.setdefault(int(cluster), []).append(finding["kind"])
-        for finding in split_suggestions(points, self.finding_params):
-            for cluster in finding.get("clusters", []):
-                flags.setdefault(int(cluster), []).append("split")
-        for finding in novel_classes(points, self.finding_params):
-            flags.setdefault(int(finding["cluster"]), []).append("novel")
+    @staticmethod
+    def _with_flags(table: pd.DataFrame, findings: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+        """Add each cluster's findings (merge, continuum, split, novel) as a ``flags`` column."""
+        flags: dict[int, set[str]] = {}
+        for kind, items in findings.items():
+            for finding in items:
+                for cluster in finding.get("clusters", [finding.get("cluster")]):
+                    if cluster is not None:
+                        flags.setdefault(int(cluster), set()).add(kind)
         table = table.copy()
-        table["flags"] = [", ".join(sorted(set(flags.get(int(c), [])))) for c in table["cluster"]]
+        table["flags"] = [", ".join(sorted(flags.get(int(c), ()))) for c in table["cluster"]]
         return table

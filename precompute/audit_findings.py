@@ -67,7 +67,7 @@ class FindingParams:
 
 def _axis_auc(coords: np.ndarray, labels: np.ndarray, a: str, b: str) -> float:
     """How cleanly labels a and b separate along the main axis of their members' map positions (AUC in [0.5, 1])."""
-    from sklearn.metrics import roc_auc_score
+    from scipy.stats import rankdata
 
     members = (labels == a) | (labels == b)
     points = coords[members] - coords[members].mean(axis=0)
@@ -75,7 +75,12 @@ def _axis_auc(coords: np.ndarray, labels: np.ndarray, a: str, b: str) -> float:
         return 0.5
     _, _, vt = np.linalg.svd(points, full_matrices=False)
     projection = points @ vt[0]
-    auc = roc_auc_score(labels[members] == a, projection)
+    positive = labels[members] == a
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if not n_pos or not n_neg:
+        return 0.5
+    # ROC AUC as the Mann-Whitney U statistic (ties get average ranks), as roc_auc_score computes it
+    auc = (rankdata(projection)[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     return float(max(auc, 1 - auc))
 
 
@@ -156,6 +161,7 @@ def _components(graph: dict[tuple[str, str], list[int]]) -> list[set[str]]:
 def split_suggestions(points: pd.DataFrame, params: FindingParams) -> list[dict]:
     """Labels whose members fall into two or more clusters, each holding a substantial share of them."""
     table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+    examples = _examples_by_cluster_and_label(points)
     findings = []
     for label in table.columns:
         column = table[label]
@@ -173,18 +179,19 @@ def split_suggestions(points: pd.DataFrame, params: FindingParams) -> list[dict]
                 "clusters": [int(c) for c in parts.index],
                 "shares": {str(c): round(float(n) / float(clustered), 3) for c, n in parts.items()},
                 "purity_in_cluster": {str(c): round(float(parts[c]) / float(sizes[c]), 3) for c in parts.index},
-                "examples": {
-                    str(c): points.loc[
-                        (points["label"].astype(str) == label) & (points["cluster"] == c), "gravityspy_id"
-                    ]
-                    .astype(str)
-                    .head(5)
-                    .tolist()
-                    for c in parts.index
-                },
+                "examples": {str(c): examples.get((int(c), str(label)), []) for c in parts.index},
             }
         )
     return findings
+
+
+def _examples_by_cluster_and_label(points: pd.DataFrame, n: int = 5) -> dict[tuple[int, str], list[str]]:
+    """The first ``n`` gravityspy_ids of each (cluster, label) pair, in table order, in one pass."""
+    head = points.assign(label=points["label"].astype(str)).groupby(["cluster", "label"], sort=False).head(n)
+    out: dict[tuple[int, str], list[str]] = {}
+    for cluster, label, gid in zip(head["cluster"], head["label"], head["gravityspy_id"].astype(str), strict=True):
+        out.setdefault((int(cluster), label), []).append(gid)
+    return out
 
 
 def novel_classes(

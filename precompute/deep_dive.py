@@ -99,7 +99,9 @@ def deep_dive(
     order = np.argsort(position, kind="stable")
     members = pd.DataFrame(
         {
-            "point_id": points["point_id"].to_numpy()[rows][order],
+            "point_id": (points["point_id"].to_numpy() if "point_id" in points else np.arange(len(points)))[rows][
+                order
+            ],
             "gravityspy_id": points["gravityspy_id"].to_numpy()[rows][order],
             "label": points["label"].astype(str).to_numpy()[rows][order],
             "position": position[order],

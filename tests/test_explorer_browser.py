@@ -189,7 +189,7 @@ def test_click_opens_the_detail_view_and_a_neighbour_moves_to_it(served):
 
 
 def test_min_cluster_size_changes_the_clusters_and_the_table(served):
-    dash_duo, data = served
+    dash_duo, _data = served
     before = _clusters_shown(dash_duo)
     slider = dash_duo.find_element("#mcs-slider")
     handle = dash_duo.find_element("#mcs-slider [role=slider]")

@@ -53,7 +53,15 @@ def test_run_directory_holds_every_artifact(run):
     for name in ("manifest.json", "points.parquet", "images.parquet", "embeddings.npy"):
         assert (root / name).is_file()
     assert (root / "trees" / "min_samples-2.npy").is_file()
-    for name in ("clusters.csv", "labels.csv", "glitches.csv", "corrections.csv", "summary.json"):
+    for name in (
+        "clusters.csv",
+        "labels.csv",
+        "glitches.csv",
+        "corrections.csv",
+        "segments.csv",
+        "deep_dive.csv",
+        "summary.json",
+    ):
         assert (root / "audit" / name).is_file()
     assert not list(root.parent.glob(".glitch.partial-*"))  # the staging folder is gone
 
@@ -72,12 +80,17 @@ def test_manifest_records_inputs_parameters_versions_and_timings(run):
         manifest["timings_s"]
     )
     assert manifest["seed"] == 42
-    assert manifest["warnings"] == []
+    assert manifest["warnings"] == [
+        "ResNet-18 weights were random (seed 42, as asked with --weights random). "
+        "Clusters reflect generic image structure, not ImageNet features."
+    ]
     assert manifest["n_clusters"] == int(run[1].points["cluster"].max()) + 1
 
 
 def test_points_table_has_metadata_coordinates_and_clusters(run, synth_set):
     points = run[1].points
+    assert points["intensity"].between(0, 1).all()  # plot-area energy, recorded with the previews
+    assert run[1].images[["energy_mean", "energy_p99"]].notna().all().all()
     for column in (
         "gravityspy_id",
         "ifo",

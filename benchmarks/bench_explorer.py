@@ -1,0 +1,280 @@
+"""The dashboard at scale: page payload, time until the scatter is drawn, re-cluster and hover latency.
+
+Targets (issue 5), on our 2-core machine: the re-cluster callback after a
+min_cluster_size change <= 0.3 s of server time at 34k points; no sampling of
+the map up to 100k points.
+
+It writes synthetic run directories of N points (blobs on a 2-D map, 64-d
+embeddings, every point's four windows sharing one real WebP preview), serves
+each with the real ``app.py`` in its own process, and measures:
+
+- payload: bytes of the page, its layout and the initial callbacks (what a
+  browser downloads before the map is usable);
+- drawn: seconds from navigation until the WebGL canvas has pixels, in
+  headless Chromium (software GL here: a real GPU draws faster);
+- re-cluster: server time of the callbacks a min_cluster_size change fires
+  (cluster table + recolour), first cut (cold) and repeated (cached cut);
+- hover: the tooltip callback's server time and a thumbnail fetch, p50/p95.
+
+    python benchmarks/bench_explorer.py [--sizes 34000,100000] [--no-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._machine import machine_line
+from precompute.cluster import ClusterParams, ClusterTree
+from precompute.rundir import MANIFEST_VERSION, write_run
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = ["Blip", "Koi_Fish", "Whistle", "Scattered_Light", "Low_Frequency_Burst", "Tomte", "Power_Line"]
+
+
+def make_run(n: int, out: Path, preview: Path) -> Path:
+    """A run directory of ``n`` points whose numbers look like a real run's, for the dashboard only."""
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(-15, 15, size=(40, 2))
+    which = rng.integers(0, 40, size=n)
+    coords = centres[which] + rng.normal(scale=0.5, size=(n, 2))
+    labels = np.array(LABELS)[(which + (rng.random(n) < 0.1) * rng.integers(1, 7, size=n)) % len(LABELS)]
+    params = ClusterParams(50, 10)
+    tree = ClusterTree.build(coords, params.min_samples)
+    result = tree.cut(params)
+    ids = [f"g{i:07d}" for i in range(n)]
+    points = pd.DataFrame(
+        {
+            "point_id": np.arange(n),
+            "gravityspy_id": ids,
+            "window": "fused",
+            "ifo": np.where(rng.random(n) < 0.6, "H1", "L1"),
+            "label": labels,
+            "event_time": 1.2e9 + rng.uniform(0, 1e7, n),
+            "snr": np.exp(rng.normal(3, 0.6, n)),
+            "peak_frequency": np.exp(rng.normal(5, 1, n)),
+            "duration": rng.uniform(0.05, 3, n),
+            "n_windows": 4,
+            "x": coords[:, 0],
+            "y": coords[:, 1],
+            "cluster": result.labels,
+            "probability": result.probabilities,
+            "outlier_score": result.outlier_scores,
+            "intensity": rng.uniform(0.05, 0.5, n),
+        }
+    )
+    key = "0" * 40
+    images = pd.DataFrame(
+        {
+            "gravityspy_id": np.repeat(ids, 4),
+            "window": np.tile(["0.5", "1.0", "2.0", "4.0"], n),
+            "kind": "figure",
+            "source": "synthetic",
+            "key": key,
+        }
+    )
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "created_utc": "2026-01-01T00:00:00+00:00",
+        "command": ["bench_explorer.py"],
+        "data": {"path": "synthetic", "format": "benchmark", "n_glitches": n, "windows": ["0.5", "1.0", "2.0", "4.0"]},
+        "parameters": {"unit": "glitch", "fusion": "mean"},
+        "cluster_params_used": params.as_dict(),
+        "embedding": {"weights_used": "none (benchmark)", "device": "none"},
+        "n_points": n,
+        "n_clusters": result.n_clusters,
+        "noise_fraction": result.noise_fraction,
+        "seed": 0,
+        "warnings": ["Benchmark run: synthetic map, no images behind the points."],
+        "skipped": [],
+    }
+
+    def add(staging: Path) -> None:
+        (staging / "previews").mkdir()
+        for size in ("thumb", "detail"):
+            shutil.copyfile(preview, staging / "previews" / f"{key}-{size}.webp")
+
+    vectors = rng.normal(size=(n, 64)).astype(np.float32)
+    return write_run(
+        out, manifest=manifest, points=points, images=images, embeddings=vectors, trees=[tree], add_files=add
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, data: bytes | None = None) -> tuple[bytes, float]:
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = response.read()
+    return body, time.perf_counter() - start
+
+
+def _callback(url: str, app_map: dict, output_part: str, inputs: list[dict], state: list[dict] | None = None):
+    """POST one callback (the one whose registered outputs contain ``output_part``) as the browser does."""
+    output = next(k for k in app_map if output_part in k)
+    outputs = [
+        dict(zip(("id", "property"), part.split(".", 1), strict=True)) for part in output.strip(".").split("...")
+    ]
+    body = {
+        "output": output,
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": inputs,
+        "state": state or [],
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
+    }
+    return _get(f"{url}/_dash-update-component", json.dumps(body).encode())
+
+
+def _callback_map(run: Path) -> dict:
+    """The app's callback registry (inputs per output), from an app built in this process."""
+    from explorer import create_app
+
+    with tempfile.TemporaryDirectory() as cache:
+        app = create_app(run, cache_dir=Path(cache))
+        return {k: {"inputs": v["inputs"]} for k, v in app.callback_map.items()}
+
+
+def _time_to_draw(url: str) -> float:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    for arg in ("--headless", "--enable-unsafe-swiftshader", "--use-angle=swiftshader", "--window-size=1400,900", "--no-sandbox"):  # fmt: skip
+        options.add_argument(arg)
+    options.binary_location = os.environ.get("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    js = (
+        "const c=[...document.querySelectorAll('#map canvas')];let n=0;for(const x of c){"
+        "const g=x.getContext('webgl',{preserveDrawingBuffer:true});if(!g||!x.width)continue;"
+        "const p=new Uint8Array(x.width*x.height*4);g.readPixels(0,0,x.width,x.height,g.RGBA,g.UNSIGNED_BYTE,p);"
+        "for(let i=3;i<p.length;i+=4)if(p[i]>0){n++;break;}}return n;"
+    )
+    try:
+        start = time.perf_counter()
+        driver.get(url)
+        while time.perf_counter() - start < 300:
+            if driver.execute_script(js):
+                return time.perf_counter() - start
+            time.sleep(0.05)
+        return float("nan")
+    finally:
+        driver.quit()
+
+
+def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, float]:
+    run = make_run(n, workdir / f"run-{n}", preview)
+    app_map = _callback_map(run)
+    port = _free_port()
+    env = {**os.environ, "GSX_CACHE_DIR": str(workdir / f"cache-{n}")}
+    server = subprocess.Popen(
+        [sys.executable, "app.py", "--run", str(run), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                _get(f"{url}/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        page, _ = _get(url + "/")
+        layout, _ = _get(url + "/_dash-layout")
+        store = {"id": "cluster-params", "property": "data"}
+        base = ClusterParams(50, 10).as_dict()
+        colour = [store, {"id": "colour-by", "property": "value", "value": "cluster"}, {"id": "label-filter", "property": "value", "value": None}]  # fmt: skip
+
+        def fire(params: dict) -> tuple[float, float, int, int]:
+            """Every callback a parameter change fires: (table + recolour s, all s, table bytes, patch bytes)."""
+            tables, t_tables = _callback(url, app_map, "cluster-grid.rowData", [{**store, "value": params}])
+            patch, t_colours = _callback(url, app_map, "..map.figure..", [{**colour[0], "value": params}, *colour[1:]])
+            _, t_findings = _callback(url, app_map, "findings.children", [{**store, "value": params}])
+            _, t_audit = _callback(url, app_map, "audit-grid.rowData", [{**store, "value": params}])
+            return t_tables + t_colours, t_tables + t_colours + t_findings + t_audit, len(tables), len(patch)
+
+        _, _, table_bytes, patch_bytes = fire(base)
+        payload = len(page) + len(layout) + table_bytes + patch_bytes
+        cold, warm, every = [], [], []
+        for size in (60, 80, 120):
+            params = {**base, "min_cluster_size": size}
+            first, total, _, _ = fire(params)  # cuts the tree
+            cold.append(first)
+            every.append(total)
+            warm.append(fire(params)[0])  # finds the cut cached
+        hover_cb, thumbs = [], []
+        for i in range(0, n, max(1, n // 100)):
+            event = {"points": [{"curveNumber": 0, "pointNumber": i, "customdata": i, "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}]}  # fmt: skip
+            _, t = _callback(url, app_map, "map-tooltip.show", [{"id": "map", "property": "hoverData", "value": event}], [{**store, "value": base}])  # fmt: skip
+            hover_cb.append(t)
+            _, t = _get(f"{url}/previews/thumb/{'0' * 40}.webp")
+            thumbs.append(t)
+        drawn = _time_to_draw(url) if browser else float("nan")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    q = lambda xs, p: float(np.percentile(xs, p))  # noqa: E731
+    return {
+        "n": n,
+        "payload_mb": payload / 1e6,
+        "patch_mb": patch_bytes / 1e6,
+        "drawn_s": drawn,
+        "recluster_cold_s": statistics.median(cold),
+        "recluster_warm_s": statistics.median(warm),
+        "recluster_all_s": statistics.median(every),
+        "hover_p50_ms": q(hover_cb, 50) * 1e3,
+        "hover_p95_ms": q(hover_cb, 95) * 1e3,
+        "thumb_p50_ms": q(thumbs, 50) * 1e3,
+        "thumb_p95_ms": q(thumbs, 95) * 1e3,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="34000,100000")
+    parser.add_argument("--no-browser", action="store_true", help="skip the time-to-draw measurement")
+    parser.add_argument("--preview", type=Path, default=None, help="a WebP to serve as every preview")
+    args = parser.parse_args()
+    preview = args.preview or next((ROOT / "data" / "runs" / "demo" / "previews").glob("*-thumb.webp"), None)
+    if preview is None:
+        sys.exit("no preview WebP: run `make demo-run` first or pass --preview FILE")
+    print(machine_line())
+    print()
+    print("| points | initial payload | recolour patch | scatter drawn | re-cluster: table + colours (first cut) | (cached cut) | every callback of the change | hover callback p50/p95 | thumbnail p50/p95 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (int(s) for s in args.sizes.split(",")):
+            r = measure(n, Path(tmp), preview, not args.no_browser)
+            print(
+                f"| {n:,} | {r['payload_mb']:.2f} MB | {r['patch_mb']:.2f} MB | {r['drawn_s']:.1f} s | "
+                f"{r['recluster_cold_s']:.3f} s | {r['recluster_warm_s']:.3f} s | {r['recluster_all_s']:.2f} s | "
+                f"{r['hover_p50_ms']:.0f}/{r['hover_p95_ms']:.0f} ms | {r['thumb_p50_ms']:.1f}/{r['thumb_p95_ms']:.1f} ms |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
