@@ -17,6 +17,17 @@ from typing import Any
 __all__ = ["atomic_path", "json_default", "write_bytes_atomic", "write_text_atomic"]
 
 
+def _default_file_mode() -> int:
+    """The mode ``open()`` would give a new file: 0o666 less the process umask (read once, at import)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+#: mkstemp creates 0600 files; outputs get the usual mode, so a run can be served by another account.
+_FILE_MODE = _default_file_mode()
+
+
 @contextlib.contextmanager
 def atomic_path(dest: str | os.PathLike[str], *, suffix: str = "", durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; move it over ``dest`` on success.
@@ -34,6 +45,7 @@ def atomic_path(dest: str | os.PathLike[str], *, suffix: str = "", durable: bool
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, _FILE_MODE)
         if durable:
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
