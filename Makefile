@@ -33,7 +33,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(PY)
+$(VENV)/.installed: requirements.txt requirements-serve.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
@@ -62,9 +62,10 @@ demo: install demo-run  ## install, build the demo data set and its run (reused 
 serve: install  ## serve the dashboard on RUN=path (default: the demo run) at HOST:PORT
 	$(PY) app.py --run $(or $(RUN),$(DEMO_RUN)) --host $(HOST) --port $(PORT)
 
-test: install-dev  ## install everything (Chromium too) and run the whole test suite
+test: install-dev  ## install everything (Chromium and podman too) and run the whole test suite
 	scripts/ensure-chromium.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	GSX_CONTAINERS_CONF=build/containers.conf scripts/ensure-podman.sh
+	CONTAINERS_CONF=build/containers.conf GSX_REQUIRE_CONTAINER_TEST=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev  ## ruff lint and format check
 	$(VENV)/bin/ruff check .

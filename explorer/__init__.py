@@ -19,7 +19,7 @@ os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 __all__ = ["create_app"]
 
 
-def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = None):
+def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = None, warm: bool = True):
     """Return the Dash app serving ``run_path``.
 
     Parameters
@@ -29,6 +29,10 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     cache_dir : `pathlib.Path`, optional, default: ``$GSX_CACHE_DIR`` or ``~/.cache/gravityspy-explorer``
         A writable folder for trees, cuts and background jobs, shared by all
         server workers.
+    warm : `bool`, optional, default: True
+        Compute the run's own clustering now, so that numba's compilation (up
+        to a minute on a fresh install) happens at start-up, not in the first
+        user's request.
 
     Raises
     ------
@@ -45,6 +49,8 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     from .server import add_routes
 
     data = ExplorerData(run_path, cache_dir=cache_dir)
+    if warm:
+        data.view(data.run_params)
     jobs = diskcache.Cache(str(data.cache_dir / "jobs"))
     manager = dash.DiskcacheManager(jobs)
     app = dash.Dash(
@@ -58,6 +64,6 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     )
     app.layout = create_layout(data, app)
     register_callbacks(app, data, manager)
-    add_routes(app.server, data, prefix=app.config.requests_pathname_prefix)
+    add_routes(app.server, data, prefix=app.config.routes_pathname_prefix)
     app.server.config["GSX_DATA"] = data
     return app

@@ -1,0 +1,67 @@
+# Gravity Spy Glitch Explorer: two images from one file (docs/deploy.md).
+#
+#   serve       (default) the dashboard only: gunicorn serving app:server, no torch, non-root
+#   precompute  the pipeline: torch + torchvision, `python -m precompute ...`, `--gpus all` on a CUDA host
+#
+#   docker build -t gsx-serve .
+#   docker build --target precompute -t gsx-precompute .
+#
+# BASE_IMAGE lets a build start from a locally made image where no registry is reachable.
+ARG BASE_IMAGE=python:3.11-slim
+
+FROM ${BASE_IMAGE} AS base
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+# -- dependencies, each set in its own virtualenv ------------------------------------------
+FROM base AS serve-deps
+COPY requirements-serve.txt ./
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements-serve.txt
+
+FROM base AS precompute-deps
+COPY requirements-serve.txt requirements.txt ./
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements.txt
+
+# -- precompute: the pipeline (torch); outputs go to a mounted volume ------------------------
+FROM base AS precompute
+COPY --from=precompute-deps /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    GSX_CACHE_DIR=/cache \
+    MPLBACKEND=Agg
+RUN useradd --create-home --uid 10001 gsx && mkdir -p /cache /data && chown gsx /cache /data
+COPY precompute/ precompute/
+USER 10001
+ENTRYPOINT ["python", "-m", "precompute"]
+CMD ["--help"]
+
+# -- serve (the default target, so last): the dashboard on a read-only run directory ---------
+FROM base AS serve
+COPY --from=serve-deps /opt/venv /opt/venv
+# GSX_RUN: the run directory (mount it, read-only is fine); GSX_CACHE_DIR: writable caches shared by the workers
+ENV PATH=/opt/venv/bin:$PATH \
+    GSX_RUN=/run \
+    GSX_CACHE_DIR=/cache \
+    NUMBA_CACHE_DIR=/opt/numba-cache \
+    NUMBA_THREADING_LAYER=workqueue \
+    GSX_WORKERS=2 \
+    GSX_PORT=8050
+COPY app.py ./
+COPY explorer/ explorer/
+COPY precompute/ precompute/
+COPY assets/ assets/
+# Compile the clustering's numba code now (about a minute on 2 cores) instead of in the first request.
+RUN useradd --create-home --uid 10001 gsx && mkdir -p /cache /opt/numba-cache \
+    && python -c "import numpy as np; from precompute.cluster import ClusterParams as P, ClusterTree as T; \
+t = T.build(np.random.default_rng(0).normal(size=(300, 2)), 3); t.cut(P(5, 3)); t.cut(P(5, 3, 'leaf', 0.1))" \
+    && chown -R gsx /cache /opt/numba-cache
+USER 10001
+EXPOSE 8050
+VOLUME ["/cache"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GSX_PORT', '8050'), timeout=4)"]
+# gunicorn's master handles SIGTERM (graceful stop within --graceful-timeout) and reaps its workers as PID 1
+STOPSIGNAL SIGTERM
+CMD ["sh", "-c", "exec gunicorn --workers \"$GSX_WORKERS\" --bind \"0.0.0.0:$GSX_PORT\" --graceful-timeout 10 --timeout 120 app:server"]
