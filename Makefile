@@ -64,8 +64,8 @@ serve: install  ## serve the dashboard on RUN=path (default: the demo run) at HO
 
 test: install-dev  ## install everything (Chromium and podman too) and run the whole test suite
 	scripts/ensure-chromium.sh
-	GSX_CONTAINERS_CONF=build/containers.conf scripts/ensure-podman.sh
-	CONTAINERS_CONF=build/containers.conf GSX_REQUIRE_CONTAINER_TEST=1 $(PY) -m pytest $(PYTEST_ARGS)
+	GSX_CONTAINERS_CONF=$(CURDIR)/build/containers.conf scripts/ensure-podman.sh
+	CONTAINERS_CONF=$(CURDIR)/build/containers.conf GSX_REQUIRE_CONTAINER_TEST=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev  ## ruff lint and format check
 	$(VENV)/bin/ruff check .

@@ -6,7 +6,7 @@
 # - makes a local base image, localhost/debian-python:test (Debian bookworm + Python 3.11 via debootstrap),
 #   because no registry can be reached: the Dockerfile's BASE_IMAGE build argument takes it.
 set -euo pipefail
-conf="${GSX_CONTAINERS_CONF:-build/containers.conf}"
+conf="$(realpath -m "${GSX_CONTAINERS_CONF:-build/containers.conf}")"  # absolute: podman's copier runs elsewhere
 base="localhost/debian-python:test"
 
 if ! command -v podman >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then

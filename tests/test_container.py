@@ -28,7 +28,10 @@ pytestmark = pytest.mark.container
 
 
 def _podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout, check=check)
+    env = dict(os.environ)
+    if env.get("CONTAINERS_CONF"):  # podman's build helpers run in other directories: the path must be absolute
+        env["CONTAINERS_CONF"] = str(Path(env["CONTAINERS_CONF"]).resolve())
+    return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout, check=check, env=env)
 
 
 @pytest.fixture(scope="module")
