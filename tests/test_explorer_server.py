@@ -206,3 +206,21 @@ def test_the_dashboard_serves_without_torch_or_umap(small_run, tmp_path):
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=300)
+
+
+def test_two_users_with_different_parameters_never_see_each_others_clusters(client):
+    # all clustering state arrives with each request, so interleaved users each get their own result
+    app, http = client
+    data = app.server.config["GSX_DATA"]
+    output = "..cluster-grid.rowData...cluster-metrics.children...compare-a.options...compare-b.options.."
+    store = {"id": "cluster-params", "property": "data"}
+    users = {
+        "a": {**data.run_params.as_dict(), "min_cluster_size": 2},
+        "b": {**data.run_params.as_dict(), "min_cluster_size": 12},
+    }
+    expected = {u: data.view(data.params_from(p)).table["size"].tolist() for u, p in users.items()}
+    assert expected["a"] != expected["b"]
+    for user in ("a", "b", "a", "b", "b", "a"):
+        response = _callback(http, output, [{**store, "value": users[user]}])
+        rows = response.json["response"]["cluster-grid"]["rowData"]
+        assert [r["size"] for r in rows] == expected[user]
