@@ -40,6 +40,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import machine_line
+from explorer.client import callback_body
 from precompute.cluster import ClusterParams, ClusterTree
 from precompute.rundir import MANIFEST_VERSION, write_run
 
@@ -132,16 +133,7 @@ def _get(url: str, data: bytes | None = None) -> tuple[bytes, float]:
 def _callback(url: str, app_map: dict, output_part: str, inputs: list[dict], state: list[dict] | None = None):
     """POST one callback (the one whose registered outputs contain ``output_part``) as the browser does."""
     output = next(k for k in app_map if output_part in k)
-    outputs = [
-        dict(zip(("id", "property"), part.split(".", 1), strict=True)) for part in output.strip(".").split("...")
-    ]
-    body = {
-        "output": output,
-        "outputs": outputs if len(outputs) > 1 else outputs[0],
-        "inputs": inputs,
-        "state": state or [],
-        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
-    }
+    body = callback_body(output, inputs, state)
     return _get(f"{url}/_dash-update-component", json.dumps(body).encode())
 
 
@@ -150,7 +142,7 @@ def _callback_map(run: Path) -> dict:
     from explorer import create_app
 
     with tempfile.TemporaryDirectory() as cache:
-        app = create_app(run, cache_dir=Path(cache))
+        app = create_app(run, cache_dir=Path(cache), warm=False)  # only its callback registry is needed
         return {k: {"inputs": v["inputs"]} for k, v in app.callback_map.items()}
 
 

@@ -40,7 +40,6 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
         If the run directory is missing, unfinished or from another version.
     """
     import dash
-    import dash_bootstrap_components as dbc  # noqa: F401 - registers its components before the layout
     import diskcache
 
     from .callbacks import register_callbacks

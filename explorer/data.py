@@ -72,8 +72,9 @@ class ExplorerData:
     def __init__(self, run_path: str | os.PathLike[str], *, cache_dir: Path | None = None):
         import diskcache
 
-        self.run: Run = load_run(run_path)
-        self.root = self.run.root.resolve()
+        # absolute, so that files it names (previews) do not depend on the server's working directory
+        self.run: Run = load_run(Path(run_path).resolve())
+        self.root = self.run.root
         self.manifest = self.run.manifest
         self.points = self._points_with_audit()
         self.images = self.run.images
@@ -149,7 +150,7 @@ class ExplorerData:
         """The file of a preview, or None unless ``key`` is one of this run's images and ``size`` is known."""
         if size not in ("thumb", "detail") or key not in self.known_keys:
             return None
-        path = self.root / "previews" / f"{key}-{size}.webp"
+        path = self.run.preview_path(key, size)
         return path if path.is_file() else None
 
     # -- neighbours -------------------------------------------------------------

@@ -79,9 +79,8 @@ def _continuous(values: np.ndarray, scale: str, title: str, *, log: bool = False
 def colouring(mode: str, points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
     """Colours of every point for a colour mode (`COLOUR_MODES`); ``clusters`` is the current cut."""
     if mode == "cluster":
-        ids = sorted(int(c) for c in np.unique(clusters))
-        index = {c: i for i, c in enumerate(ids)}
-        codes = np.array([index[int(c)] for c in clusters], dtype=np.int64)
+        unique, codes = np.unique(clusters, return_inverse=True)  # vectorised: this runs on every re-cut
+        ids = [int(c) for c in unique]
         names = ["noise" if c < 0 else f"cluster {c}" for c in ids]
         return _discrete(codes, [cluster_colour(c) for c in ids], names)
     if mode in ("label", "proposed", "ifo"):
@@ -90,9 +89,9 @@ def colouring(mode: str, points: pd.DataFrame, clusters: np.ndarray) -> Colourin
         if mode == "proposed":
             proposed = points["proposed_label"].astype(str).to_numpy()
             values = np.where(proposed == values, "agrees with its neighbours", proposed)
-        names = sorted(set(values), key=lambda v: (v != "agrees with its neighbours", v))
-        index = {n: i for i, n in enumerate(names)}
-        codes = np.array([index[v] for v in values], dtype=np.int64)
+        unique, inverse = np.unique(values, return_inverse=True)
+        names = sorted(unique.tolist(), key=lambda v: (v != "agrees with its neighbours", v))
+        codes = np.array([names.index(u) for u in unique], dtype=np.int64)[inverse]
         if mode == "ifo":
             colours = [_IFO_COLOURS.get(n, NOISE_COLOUR) for n in names]
         else:

@@ -15,7 +15,6 @@ from .data import ExplorerData
 
 __all__ = ["CONTENT_SECURITY_POLICY", "add_routes"]
 
-_KEY_RE = re.compile(r"^[0-9a-f]{40}$")
 _PREVIEW_RE = re.compile(r"^(thumb|detail)/[0-9a-f]{40}\.webp$")
 
 #: What Dash and Plotly need: their own scripts plus the inline renderer bootstrap; WebGL (regl) compiles
@@ -40,10 +39,8 @@ def add_routes(server: Flask, data: ExplorerData, *, prefix: str = "/") -> None:
 
     @server.route(f"{base}/previews/<size>/<name>")
     def preview(size: str, name: str):
-        key = name.removesuffix(".webp")
-        if not name.endswith(".webp") or not _KEY_RE.match(key):
-            abort(404)
-        path = data.preview_path(key, size)
+        # the form of the URL was checked above; the key must also be one of this run's images
+        path = data.preview_path(name.removesuffix(".webp"), size)
         if path is None:
             abort(404)
         return send_file(path, mimetype="image/webp", max_age=7 * 24 * 3600, conditional=True)

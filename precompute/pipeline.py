@@ -231,7 +231,7 @@ def _point_intensity(points: pd.DataFrame, images: pd.DataFrame) -> np.ndarray:
 
 def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[str] | None = None) -> RunSummary:
     """Run every stage and write ``config.out``; see the module docstring."""
-    from .previews import link_previews, make_previews, read_energy_stats
+    from .previews import link_previews, make_previews
     from .reduce import reduce_cached
 
     stages = _Stages()
@@ -280,7 +280,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
     points["probability"] = result.probabilities
     points["outlier_score"] = result.outlier_scores
     preview_rows = list(zip(images["kind"], images["source"], images["key"], strict=True))
-    preview_errors = stages.run(
+    preview_results = stages.run(
         "previews",
         make_previews,
         preview_rows,
@@ -289,10 +289,10 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
         workers=max(1, config.workers),
         show_progress=show_progress,
     )
-    for (_, source, _), error in zip(preview_rows, preview_errors, strict=True):
+    for (_, source, _), (error, _) in zip(preview_rows, preview_results, strict=True):
         if error:
             warnings.append(f"no preview for {source}: {error}")
-    stats = read_energy_stats(list(images["key"]), config.cache_dir)
+    stats = [s for _, s in preview_results]
     for column in ("energy_mean", "energy_p99"):
         images[column] = [np.nan if s is None else s[column] for s in stats]
     points["intensity"] = _point_intensity(points, images)

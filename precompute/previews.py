@@ -22,7 +22,7 @@ from pathlib import Path
 from .atomic import write_bytes_atomic
 from .progress import progress
 
-__all__ = ["DETAIL_SIZE", "THUMB_SIZE", "energy_stats", "link_previews", "make_previews", "read_energy_stats"]
+__all__ = ["DETAIL_SIZE", "THUMB_SIZE", "energy_stats", "link_previews", "make_previews"]
 
 THUMB_SIZE = (170, 140)  # width, height
 DETAIL_SIZE = (566, 466)
@@ -58,41 +58,37 @@ def energy_stats(rgb) -> dict[str, float]:
     return {"energy_mean": round(float(energy.mean()), 6), "energy_p99": round(float(np.percentile(energy, 99)), 6)}
 
 
-def _make_one(task: tuple[str, str, str, str]) -> str:
+def _make_one(task: tuple[str, str, str, str]) -> tuple[str, dict[str, float] | None]:
+    """Make one image's missing previews; return (error or "", its energy statistics or None)."""
     from .preprocess import to_display_rgb
 
     kind, source, key, folder = task
     thumb, detail = Path(folder) / f"{key}-thumb.webp", Path(folder) / f"{key}-detail.webp"
-    stats = Path(folder) / f"{key}-energy.json"
-    if thumb.exists() and detail.exists() and stats.exists():
-        return ""
+    stats_file = Path(folder) / f"{key}-energy.json"
+    if thumb.exists() and detail.exists() and stats_file.exists():
+        try:
+            return "", json.loads(stats_file.read_text())
+        except (OSError, ValueError):
+            pass  # an unreadable record is made again below
     try:
         rgb = to_display_rgb(_LOADER(kind, source), kind)
         if not (thumb.exists() and detail.exists()):
             write_bytes_atomic(thumb, _encode(rgb, THUMB_SIZE, 80), durable=False)
             write_bytes_atomic(detail, _encode(rgb, DETAIL_SIZE, 90), durable=False)
-        write_bytes_atomic(stats, json.dumps(energy_stats(rgb)).encode(), durable=False)
+        stats = energy_stats(rgb)
+        write_bytes_atomic(stats_file, json.dumps(stats).encode(), durable=False)
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return ""
-
-
-def read_energy_stats(keys: list[str], cache_dir: Path) -> list[dict[str, float] | None]:
-    """Each key's recorded energy statistics, or None where its preview failed."""
-    folder = Path(cache_dir) / "previews"
-    out: list[dict[str, float] | None] = []
-    for key in keys:
-        try:
-            out.append(json.loads((folder / f"{key}-energy.json").read_text()))
-        except (OSError, ValueError):
-            out.append(None)
-    return out
+        return f"{type(exc).__name__}: {exc}", None
+    return "", stats
 
 
 def make_previews(
     rows: list[tuple[str, str, str]], loader, cache_dir: Path, *, workers: int, show_progress: bool = True
-) -> list[str]:
-    """Make missing previews of (kind, source, key) rows in ``cache_dir/previews``; return errors per row."""
+) -> list[tuple[str, dict[str, float] | None]]:
+    """Make missing previews of (kind, source, key) rows in ``cache_dir/previews``.
+
+    Returns, per row, its error ("" when fine) and its energy statistics (None when it failed).
+    """
     folder = Path(cache_dir) / "previews"
     folder.mkdir(parents=True, exist_ok=True)
     tasks = [(kind, source, key, str(folder)) for kind, source, key in rows]

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from explorer.client import callback_body
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "localhost/debian-python:test"
 IMAGE = "localhost/gsx-serve:test"
@@ -109,15 +111,8 @@ def test_the_serve_image_serves_a_read_only_run_and_stops_cleanly(image, small_r
         # one callback over HTTP, as the browser posts it: the cluster table for the run's parameters
         manifest = json.loads((run / "manifest.json").read_text())
         output = "..cluster-grid.rowData...cluster-metrics.children...compare-a.options...compare-b.options.."
-        body = {
-            "output": output,
-            "outputs": [
-                {"id": i, "property": p} for i, p in (part.split(".", 1) for part in output.strip(".").split("..."))
-            ],
-            "inputs": [{"id": "cluster-params", "property": "data", "value": manifest["cluster_params_used"]}],
-            "state": [],
-            "changedPropIds": ["cluster-params.data"],
-        }
+        inputs = [{"id": "cluster-params", "property": "data", "value": manifest["cluster_params_used"]}]
+        body = callback_body(output, inputs)
         status, reply = _get(f"{url}/_dash-update-component", body)
         assert status == 200
         assert len(json.loads(reply)["response"]["cluster-grid"]["rowData"]) == manifest["n_clusters"]

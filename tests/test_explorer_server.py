@@ -12,6 +12,7 @@ import pytest
 
 from explorer import create_app
 from explorer.callbacks import _point_of, _points_of
+from explorer.client import callback_body
 from explorer.data import ExplorerData
 from precompute.cluster import ClusterParams
 from precompute.rundir import RunError, load_run
@@ -136,17 +137,7 @@ def test_health_and_security_headers(client):
 
 def _callback(http, output: str, inputs: list[dict], state: list[dict] | None = None):
     """POST to Dash's callback endpoint as the renderer does (``output`` as registered in ``app.callback_map``)."""
-    outputs = []
-    for part in output.strip(".").split("..."):
-        component, prop = part.split(".", 1)
-        outputs.append({"id": component, "property": prop})
-    body = {
-        "output": output,
-        "outputs": outputs if len(outputs) > 1 else outputs[0],
-        "inputs": inputs,
-        "state": state or [],
-        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
-    }
+    body = callback_body(output, inputs, state)
     return http.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
 
 
