@@ -33,7 +33,7 @@ from .io import read_dataset
 from .preprocess import PreprocessConfig
 from .progress import counter
 from .reduce import UMAPConfig
-from .rundir import MANIFEST_VERSION, write_run
+from .rundir import MANIFEST_VERSION, clear_leftovers, write_run
 
 __all__ = ["RunConfig", "RunSummary", "run_pipeline"]
 
@@ -237,6 +237,9 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
     stages = _Stages()
     warnings: list[str] = []
     started = dt.datetime.now(dt.UTC)
+    leftovers = clear_leftovers(config.out)  # what a killed run left beside config.out
+    for note in leftovers:
+        log.warning("%s", note)
     dataset = stages.run(
         "read", read_dataset, config.data, format=config.format, metadata=config.metadata, show_progress=show_progress
     )
@@ -325,6 +328,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
         "timings_s": stages.timings,
         "warnings": warnings,
         "skipped": skipped,
+        "leftovers_cleared": leftovers,
     }
     image_table = images[["gravityspy_id", "window", "kind", "source", "key", "energy_mean", "energy_p99"]]
 

@@ -13,7 +13,7 @@ Layout (docs/run-directory.md has the full description)::
 
 A run is assembled in a hidden sibling folder and renamed into place only when
 complete, so a reader never sees a half-written run (a crash leaves a
-``.RUN.partial-*`` folder, never a broken ``RUN``). Loading imports only
+``.RUN.partial-*`` folder, never a broken ``RUN``; the next write clears it). Loading imports only
 numpy and pandas: the dashboard reads runs without torch or umap.
 """
 
@@ -34,7 +34,7 @@ from .atomic import json_default
 from .cluster import ClusterTree
 from .errors import PrecomputeError
 
-__all__ = ["MANIFEST_VERSION", "Run", "RunError", "load_run", "tree_path", "write_run"]
+__all__ = ["MANIFEST_VERSION", "Run", "RunError", "clear_leftovers", "load_run", "tree_path", "write_run"]
 
 #: Bumped when the layout changes incompatibly; `load_run` refuses other versions with a clear message.
 MANIFEST_VERSION = 1
@@ -62,10 +62,12 @@ def write_run(
 
     ``add_files(staging)`` writes the remaining artifacts (previews, audit
     tables) into the staging folder before the manifest, which comes last.
+    The staging folder's name carries this process's id, so that
+    `clear_leftovers` can tell a live writer's folder from a killed one's.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    staging = out.parent / f".{out.name}{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
         points.to_parquet(staging / "points.parquet", index=False)
@@ -86,16 +88,75 @@ def write_run(
     return out
 
 
+_PARTIAL = ".partial-"
+_RETIRED = ".old-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clear_leftovers(out: Path) -> list[str]:
+    """Remove what killed runs left beside ``out``; restore ``out`` if a kill fell mid-swap. Return what was done.
+
+    A SIGKILL can leave a ``.OUT.partial-<pid>-*`` staging folder (removed here
+    once its process is gone) and, on file systems without an atomic exchange,
+    a retired ``.OUT.old-*`` run with no ``OUT`` (moved back, so no finished
+    run is ever lost).
+    """
+    out = Path(out)
+    done = []
+    if not out.parent.is_dir():
+        return done
+    for entry in sorted(out.parent.glob(f".{out.name}{_PARTIAL}*")):
+        pid = entry.name[len(f".{out.name}{_PARTIAL}") :].split("-", 1)[0]
+        if pid.isdigit() and _pid_alive(int(pid)):
+            continue  # another precompute is writing this run right now
+        shutil.rmtree(entry, ignore_errors=True)
+        done.append(f"removed {entry.name}, left by an interrupted run")
+    for entry in sorted(out.parent.glob(f".{out.name}{_RETIRED}*")):
+        if not out.exists() and (entry / "manifest.json").is_file():
+            os.rename(entry, out)
+            done.append(f"restored {out} from {entry.name} (a run was interrupted while replacing it)")
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+    return done
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
+
+
 def _swap_into_place(staging: Path, out: Path) -> None:
-    if out.exists():
-        if not (out / "manifest.json").exists() and any(out.iterdir()):
-            raise RunError(f"{out} exists and is not a run directory; choose another --out")
-        retired = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(out, retired)
+    if not out.exists():
         os.rename(staging, out)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.rename(staging, out)
+        return
+    if not (out / "manifest.json").exists() and any(out.iterdir()):
+        raise RunError(f"{out} exists and is not a run directory; choose another --out")
+    if _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the replaced run
+        return
+    retired = out.parent / f".{out.name}{_RETIRED}{uuid.uuid4().hex[:8]}"
+    os.rename(out, retired)  # a kill between these two renames is undone by clear_leftovers
+    os.rename(staging, out)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 @dataclass
@@ -142,6 +203,14 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     root = Path(path)
     manifest_path = root / "manifest.json"
     if not root.is_dir():
+        partial = sorted(root.parent.glob(f".{root.name}{_PARTIAL}*")) + sorted(
+            root.parent.glob(f".{root.name}{_RETIRED}*")
+        )
+        if partial:
+            raise RunError(
+                f"run directory {root} does not exist; {partial[0].name} beside it was left by an interrupted run. "
+                f"Run the precompute again with --out {root}: it resumes from its cache and clears the leftovers"
+            )
         raise RunError(
             f"run directory {root} does not exist; make one with: python -m precompute run --data DIR --out {root}"
         )

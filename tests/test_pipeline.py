@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 from pathlib import Path
 
@@ -203,33 +200,6 @@ def test_local_weights_file(tmp_path):
     (tmp_path / "junk.pth").write_bytes(b"not a state dict")
     with pytest.raises(PrecomputeError, match=r"junk\.pth is not a readable torch state dict"):
         load_resnet18(EmbedConfig(weights=str(tmp_path / "junk.pth"), device="cpu"))
-
-
-def test_killed_run_resumes_without_redoing_finished_embeddings(synth_set, run, tmp_path):
-    cache, out = tmp_path / "cache", tmp_path / "killed"
-    command = [
-        sys.executable, "-m", "precompute", "-q", "run", "--data", str(synth_set.root), "--out", str(out),
-        "--cache-dir", str(cache), "--weights", "random", "--device", "cpu", "--workers", "0", "--batch-size", "4",
-        "--cache-shard-size", "8", "--umap-neighbors", "10", "--min-cluster-size", "3", "--min-samples", "2",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and len(list(cache.glob("embeddings/*/shard-*.npz"))) < 3:
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    finished = len(list(cache.glob("embeddings/*/shard-*.npz")))
-    assert 3 <= finished < 15, "the kill should land mid-embedding"
-    assert not out.exists()  # no half-written run directory
-
-    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["embedding"]["cache_hits"] >= finished * 8
-    assert manifest["embedding"]["embedded"] == 120 - manifest["embedding"]["cache_hits"]
-    np.testing.assert_allclose(load_run(out).embeddings(), run[1].embeddings(), atol=1e-5)
 
 
 def test_load_run_explains_what_is_wrong(tmp_path, run):

@@ -57,15 +57,23 @@ def load_png(path: Path | str) -> np.ndarray:
         return np.asarray(image)
 
 
-def check_image(path: Path | str, *, expect_size: tuple[int, int] | None = None) -> str | None:
-    """Return why ``path`` is unusable, or None if its data decode and its size is right.
+#: Modes of a colour image; a Gravity Spy figure is viridis, so grey or bilevel ones cannot be one.
+_COLOUR_MODES = frozenset({"RGB", "RGBA", "P", "PA", "RGBX", "CMYK", "YCbCr"})
 
-    ``expect_size`` is (width, height). The check decodes the whole file, as the
-    embedding stage will: a file that passes here will not fail later.
+
+def check_image(
+    path: Path | str, *, expect_size: tuple[int, int] | None = None, expect_colour: bool = False
+) -> str | None:
+    """Return why ``path`` is unusable, or None if its data decode and its size and mode are right.
+
+    ``expect_size`` is (width, height). ``expect_colour`` refuses grey images:
+    the energy is read back through the viridis colour map, which a grey
+    figure does not use. The check decodes the whole file, as the embedding
+    stage will: a file that passes here will not fail later.
     """
     try:
         with _open(Path(path)) as image:
-            size = image.size
+            size, mode = image.size, image.mode
             image.load()
     except ImageError as exc:
         return exc.reason
@@ -73,4 +81,6 @@ def check_image(path: Path | str, *, expect_size: tuple[int, int] | None = None)
         return "truncated file" if "truncated" in str(exc).lower() else f"corrupt image data ({exc})"
     if expect_size is not None and size != expect_size:
         return f"is {size[0]}x{size[1]}, expected {expect_size[0]}x{expect_size[1]}"
+    if expect_colour and mode not in _COLOUR_MODES:
+        return f"grey or bilevel image (mode {mode}), expected a colour (RGB) Gravity Spy figure"
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import pandas as pd
@@ -49,8 +50,8 @@ def read_metadata_csv(path: Path, report: ReadReport, *, required: tuple[str, ..
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise DataError(
-            f"metadata file {path} lacks required column(s) {', '.join(missing)}; it has "
-            f"{', '.join(table.columns[:30])}. Rename the columns or pass the right CSV with --metadata"
+            f"metadata file {path} lacks required column(s) {', '.join(missing)}{_guesses(missing, table.columns)}; "
+            f"it has {', '.join(table.columns[:30])}. Rename the columns or pass the right CSV with --metadata"
         )
     for column in ("gravityspy_id", "label", "ifo", "sample_type"):
         if column in table.columns:
@@ -75,7 +76,35 @@ def read_metadata_csv(path: Path, report: ReadReport, *, required: tuple[str, ..
         if column in table.columns:
             table[column] = table[column].astype(object).where(table[column].notna(), None)
     check_labels(table["label"], report)
+    report_missing_values(table, path, report)
     return table.reset_index(drop=True)
+
+
+def _guesses(missing: list[str], columns) -> str:
+    """' (is 'Label' meant as 'label'?)' for missing columns that look like present ones, else ''."""
+    pairs = []
+    for name in missing:
+        close = difflib.get_close_matches(name.lower(), [str(c).lower() for c in columns], n=1, cutoff=0.75)
+        if close:
+            actual = next(str(c) for c in columns if str(c).lower() == close[0])
+            pairs.append(f"is {actual!r} meant as {name!r}?")
+    return f" ({'; '.join(pairs)})" if pairs else ""
+
+
+#: Metadata the dashboard and the confound checks use; empty cells are kept and reported.
+_DESCRIPTIVE = ("ifo", "event_time", "snr", "peak_frequency")
+
+
+def report_missing_values(table: pd.DataFrame, path: Path, report: ReadReport) -> None:
+    """Record glitches whose detector, time, SNR or frequency cell is empty (kept, shown as unknown)."""
+    for column in _DESCRIPTIVE:
+        if column in table.columns:
+            empty = table[column].isna()
+            report.add(
+                "missing-value",
+                f"glitches with an empty {column} in {path.name} (kept)",
+                table.loc[empty, "gravityspy_id"],
+            )
 
 
 def check_labels(labels: pd.Series, report: ReadReport) -> None:

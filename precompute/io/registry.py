@@ -72,6 +72,10 @@ def read_dataset(
         format = identify_format(path)
     elif format not in FORMATS:
         raise DataError(f"unknown --format {format!r}; choose one of {', '.join(FORMATS)}")
-    return FORMATS[format].read(
+    dataset = FORMATS[format].read(
         path, metadata=Path(metadata) if metadata else None, verify=verify, show_progress=show_progress
     )
+    if dataset.glitches.empty:
+        found = "; ".join(dataset.report.lines()) or "nothing"
+        raise DataError(f"{path} holds no usable glitch ({found}); check that its metadata rows match its images")
+    return dataset

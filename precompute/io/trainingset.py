@@ -49,7 +49,12 @@ def _scan_pngs(root: Path, report: ReadReport) -> pd.DataFrame:
 
 
 def verify_images(
-    images: pd.DataFrame, report: ReadReport, *, expect_size: tuple[int, int] | None, show_progress: bool
+    images: pd.DataFrame,
+    report: ReadReport,
+    *,
+    expect_size: tuple[int, int] | None,
+    show_progress: bool,
+    expect_colour: bool = False,
 ) -> pd.DataFrame:
     """Decode every image once; drop and record the unusable ones."""
     if images.empty:
@@ -57,7 +62,7 @@ def verify_images(
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
         reasons = list(
             progress(
-                pool.map(lambda s: check_image(s, expect_size=expect_size), images["source"]),
+                pool.map(lambda s: check_image(s, expect_size=expect_size, expect_colour=expect_colour), images["source"]),
                 total=len(images), desc="verify", unit="image", enabled=show_progress,
             )
         )  # fmt: skip
@@ -113,6 +118,11 @@ def read_trainingset(
     found = found[known]
 
     ifo_by_id = table.set_index("gravityspy_id")["ifo"]
+    from_name = found.drop_duplicates("gravityspy_id").set_index("gravityspy_id")["file_ifo"]
+    unknown_ifo = ifo_by_id.index[ifo_by_id.isna() & ifo_by_id.index.isin(from_name.index)]
+    report.add("ifo-from-file-name", f"glitches with no ifo in {Path(csv).name}, taken from the PNG name", unknown_ifo)
+    table["ifo"] = table["ifo"].where(table["ifo"].notna(), table["gravityspy_id"].map(from_name))
+    ifo_by_id = table.set_index("gravityspy_id")["ifo"]
     mismatch = found["file_ifo"].to_numpy() != ifo_by_id.loc[found["gravityspy_id"]].to_numpy()
     report.add(
         "ifo-mismatch",
@@ -121,7 +131,9 @@ def read_trainingset(
     )
 
     if verify:
-        found = verify_images(found, report, expect_size=FIGURE_SHAPE[::-1], show_progress=show_progress)
+        found = verify_images(
+            found, report, expect_size=FIGURE_SHAPE[::-1], expect_colour=True, show_progress=show_progress
+        )
 
     with_images = table["gravityspy_id"].isin(found["gravityspy_id"])
     report.add(

@@ -122,6 +122,12 @@ def read_trainingset_h5(
             f"glitches in the HDF5 file with no row in {Path(csv).name} (kept, metadata unknown)",
             glitches.loc[no_row, "gravityspy_id"],
         )
+        no_image = ~table["gravityspy_id"].isin(glitches["gravityspy_id"])
+        report.add(
+            "row-without-image",
+            f"rows of {Path(csv).name} with no readable image in {h5_path.name} (dropped)",
+            table.loc[no_image, "gravityspy_id"],
+        )
         glitches = glitches.merge(extra, on="gravityspy_id", how="left")
     else:
         report.add(
