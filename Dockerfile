@@ -47,8 +47,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     NUMBA_CACHE_DIR=/opt/numba-cache \
     NUMBA_THREADING_LAYER=workqueue \
     GSX_WORKERS=2 \
+    GSX_THREADS=4 \
+    GSX_HOST=0.0.0.0 \
     GSX_PORT=8050
-COPY app.py ./
+COPY app.py gunicorn.conf.py ./
 COPY explorer/ explorer/
 COPY precompute/ precompute/
 COPY assets/ assets/
@@ -62,6 +64,7 @@ EXPOSE 8050
 VOLUME ["/cache"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GSX_PORT', '8050'), timeout=4)"]
-# gunicorn's master handles SIGTERM (graceful stop within --graceful-timeout) and reaps its workers as PID 1
+# gunicorn's master handles SIGTERM (graceful stop within graceful_timeout) and reaps its workers as PID 1;
+# its settings come from gunicorn.conf.py (GSX_WORKERS, GSX_THREADS, GSX_HOST, GSX_PORT)
 STOPSIGNAL SIGTERM
-CMD ["sh", "-c", "exec gunicorn --workers \"$GSX_WORKERS\" --bind \"0.0.0.0:$GSX_PORT\" --graceful-timeout 10 --timeout 120 app:server"]
+CMD ["gunicorn", "app:server"]

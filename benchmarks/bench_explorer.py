@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import machine_line
-from explorer.client import callback_body
+from explorer.client import callback_body, free_port
 from precompute.cluster import ClusterParams, ClusterTree
 from precompute.rundir import MANIFEST_VERSION, write_run
 
@@ -116,12 +115,6 @@ def make_run(n: int, out: Path, preview: Path) -> Path:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str, data: bytes | None = None) -> tuple[bytes, float]:
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     start = time.perf_counter()
@@ -177,7 +170,7 @@ def _time_to_draw(url: str) -> float:
 def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, float]:
     run = make_run(n, workdir / f"run-{n}", preview)
     app_map = _callback_map(run)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GSX_CACHE_DIR": str(workdir / f"cache-{n}")}
     server = subprocess.Popen(
         [sys.executable, "app.py", "--run", str(run), "--port", str(port)],

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.client import callback_body
+from explorer.client import callback_body, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "localhost/debian-python:test"
@@ -65,12 +64,6 @@ def test_the_serve_image_has_no_torch_and_runs_as_a_plain_user(image):
     assert _podman("run", "--rm", "--entrypoint", "python", image, "-c", probe, check=False).returncode == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str, body: dict | None = None) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -85,7 +78,7 @@ def test_the_serve_image_serves_a_read_only_run_and_stops_cleanly(image, small_r
     for path in [run.parent, *run.rglob("*"), run]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     name = f"gsx-test-{uuid.uuid4().hex[:8]}"
-    port = _free_port()
+    port = free_port()
     _podman("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8050", "-v", f"{run}:/run:ro", image)
     url = f"http://127.0.0.1:{port}"
     try:

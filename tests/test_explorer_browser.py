@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select
 
+from explorer.client import free_port
 from explorer.data import ExplorerData
 
 from .conftest import ARTIFACTS
@@ -77,19 +77,13 @@ def _move_to_point(dash_duo, point: int, click: bool = False) -> None:
     (actions.pause(0.5).click() if click else actions).perform()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(small_run, tmp_path_factory):
     """The real entry point, ``python app.py --run RUN``, in its own process (as a user starts it).
 
     Its own process also keeps it free of what the test process has loaded (torch, OpenMP), like a deployment.
     """
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
     log = (tmp_path_factory.mktemp("server-log") / "app.log").open("w")
     process = subprocess.Popen(
