@@ -63,6 +63,6 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     )
     app.layout = create_layout(data, app)
     register_callbacks(app, data, manager)
-    add_routes(app.server, data, prefix=app.config.routes_pathname_prefix)
+    add_routes(app.server, data, prefix=app.config.routes_pathname_prefix, callback_map=app.callback_map)
     app.server.config["GSX_DATA"] = data
     return app
