@@ -274,6 +274,11 @@ def global_metrics(
             "ari": float(metrics.adjusted_rand_score(y, c)),
         }
 
+    if len(np.unique(labels)) == 1:
+        warnings.append(
+            f"every point has the single label {labels[0]!r}: label entropy, merge suggestions and neighbour "
+            "agreement say nothing; only the clusters (and split or novel findings) are informative"
+        )
     nmi_window = _nmi_if_varied(windows, c, keep)
     if nmi_window is not None and nmi_window > threshold:
         warnings.append(

@@ -8,11 +8,13 @@ mid-embedding keeps every shard it finished: the next run embeds only the rest.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import uuid
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -82,11 +84,13 @@ class EmbeddingCache:
                 with np.load(shard, allow_pickle=False) as data:
                     for key, vector in zip(data["keys"], data["vectors"], strict=True):
                         self._vectors[str(key)] = vector
-            except (OSError, ValueError, KeyError) as exc:
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
                 self.unreadable_shards.append(f"{shard.name}: {exc}")
                 log.warning(
                     "embedding cache shard %s is unreadable (%s); its images will be embedded again", shard, exc
                 )
+                with contextlib.suppress(OSError):  # set aside (kept for inspection), so it is reported once
+                    shard.rename(shard.with_name(shard.name + ".unreadable"))
 
     def __len__(self) -> int:
         return len(self._vectors)
