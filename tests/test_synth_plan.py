@@ -7,7 +7,7 @@ import pytest
 
 from precompute.classes import CLASSES
 from precompute.errors import PlanError
-from precompute.synth.plan import MECHANISMS, Plan, assign_truth, load_plan
+from precompute.synth.plan import MECHANISMS, Plan, assign_truth, default_plan_path, load_plan
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +148,22 @@ def test_plan_file_errors_name_the_file(tmp_path):
         load_plan(bad)
     with pytest.raises(PlanError, match=r"does not exist"):
         load_plan(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("path", sorted(default_plan_path().parent.glob("*.json")), ids=lambda p: p.stem)
+def test_every_shipped_plan_plants_what_it_says(path):
+    plan = load_plan(path)
+    truth = assign_truth(plan, 300, seed=43)
+    assert len(truth) == 300
+    for mech in plan.mechanisms:
+        if mech["kind"] == "over_split":
+            given = set(truth.loc[truth["morphology"] == mech["morphology"], "label"])
+            assert given >= set(mech["labels"]) - {mech["morphology"]}, mech
+        elif mech["kind"] == "over_compress":
+            for morphology in mech["morphologies"]:
+                members = truth[(truth["morphology"] == morphology) & (truth["mechanism"] == "over_compress")]
+                assert len(members) >= plan.min_per_morphology // 2, (mech, morphology)
+                assert set(members["label"]) == {mech["label"]}
+        elif mech["kind"] == "random_noise":
+            share = (truth["mechanism"] == "random_noise").mean()
+            assert abs(share - mech["rate"]) < 0.05
