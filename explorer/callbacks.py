@@ -542,15 +542,20 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
         titles = {
             "merge": "Merge suggestions (over-splitting): labels sharing the same morphology clusters",
             "continuum": "Continua: labels ordered along one cluster's axis (relabel at the boundary, don't merge)",
+            "overlap": "Overlaps: distinct shapes sharing a cluster (their neighbours tell them apart; don't merge)",
             "split": "Split suggestions (over-compression): one label in several well-separated clusters",
             "novel": "Candidate new classes: coherent clusters of a catch-all label",
         }
         for kind, title in titles.items():
             items = []
-            for f in findings[kind]:
-                if kind in ("merge", "continuum"):
+            for f in findings.get(kind, []):
+                if kind in ("merge", "continuum", "overlap"):
                     head = f"{' + '.join(f['labels'])} in cluster(s) {', '.join(map(str, f['clusters']))}"
                     auc = "; ".join(f"{k}: axis AUC {v:.2f}" for k, v in f.get("axis_auc", {}).items())
+                    mixing = "; ".join(
+                        f"{k}: neighbours tell apart {v:.2f}" for k, v in f.get("label_mixing", {}).items()
+                    )
+                    auc = f"{auc}; {mixing}" if mixing else auc
                     body = [html.Div(auc, className="small text-muted")]
                     body += [examples(v) for v in f["examples"].values()]
                 elif kind == "split":

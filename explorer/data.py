@@ -264,10 +264,11 @@ class ExplorerData:
     def _findings(self, labels: np.ndarray, probabilities: np.ndarray) -> dict[str, list[dict[str, Any]]]:
         """Merge, continuum, split and novel findings for one clustering (the audit's own functions)."""
         points = self.points.assign(cluster=labels, probability=probabilities)
-        merges = merge_suggestions(points, self.finding_params)
+        merges = merge_suggestions(points, self.finding_params, self.embeddings)
         return {
             "merge": [f for f in merges if f["kind"] == "merge"],
             "continuum": [f for f in merges if f["kind"] == "continuum"],
+            "overlap": [f for f in merges if f["kind"] == "overlap"],
             "split": split_suggestions(points, self.finding_params),
             "novel": novel_classes(points, self.finding_params),
         }

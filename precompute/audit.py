@@ -96,7 +96,7 @@ def audit_points(
         ]
         .reset_index(drop=True)
     )
-    merges = merge_suggestions(points, params)
+    merges = merge_suggestions(points, params, embeddings)
     dive_members, segments = deep_dive_all(points, embeddings)
     return AuditTables(
         clusters=cluster_table(
@@ -114,6 +114,7 @@ def audit_points(
         findings={
             "merge": [f for f in merges if f["kind"] == "merge"],
             "continuum": [f for f in merges if f["kind"] == "continuum"],
+            "overlap": [f for f in merges if f["kind"] == "overlap"],
             "split": split_suggestions(points, params),
             "novel": novel_classes(points, params),
         },

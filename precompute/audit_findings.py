@@ -7,8 +7,13 @@
   separate cleanly along their shared clusters' main axis (``axis_auc``) is a
   *boundary on a continuum* instead: one shape drifting into another, labelled
   by which side of an arbitrary line it falls, so the advice is to relabel
-  along the boundary, not to merge. In the spirit of cleanlab's
-  ``find_overlapping_classes``, but from the cluster x label table: no classifier.
+  along the boundary, not to merge. A pair whose labels its members' nearest
+  neighbours in the embedding space still tell apart (``label_mixing`` above
+  ``max_mixing``) is an *overlap*: two shapes a coarse clustering put
+  together, not one shape with two names. Over-splitting means the labels are
+  interchangeable, so only pairs mixed nearly at random are merges. In the
+  spirit of cleanlab's ``find_overlapping_classes``, but from the cluster x
+  label table and the neighbours: no classifier.
 - **Split** (over-compression): a label with at least ``min_label_share`` of
   its clustered members (and ``min_count``) in each of two or more clusters.
 - **Novel class**: a cluster dominated (``novel_purity``) by a catch-all label
@@ -37,6 +42,7 @@ __all__ = [
     "CATCH_ALL_LABELS",
     "FindingParams",
     "glitch_suspicion",
+    "label_mixing",
     "merge_suggestions",
     "novel_classes",
     "split_suggestions",
@@ -57,6 +63,8 @@ class FindingParams:
     novel_purity: float = 0.6
     k: int = 10
     min_majority: float = 0.5
+    mix_k: int = 5
+    max_mixing: float = 0.2
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -84,56 +92,92 @@ def _axis_auc(coords: np.ndarray, labels: np.ndarray, a: str, b: str) -> float:
     return float(max(auc, 1 - auc))
 
 
-def merge_suggestions(points: pd.DataFrame, params: FindingParams) -> list[dict]:
-    """Groups of labels sharing clusters; each with its clusters, counts, examples and kind (merge | continuum)."""
-    table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+#: Members of a label pair used for its mixing statistic at most (a seeded sample beyond), so that a re-cut of a
+#: large map stays fast.
+_MIX_SAMPLE = 600
+
+
+def label_mixing(embeddings: np.ndarray, labels: np.ndarray, k: int, seed: int = 0) -> float:
+    """How well nearest neighbours tell the labels apart, 0 for random mixing, 1 for perfect separation.
+
+    The share of each point's ``k`` nearest neighbours (cosine, itself excluded; at most
+    ``_MIX_SAMPLE`` points, a seeded sample beyond)
+    with its own label, minus the share expected if labels were scattered at
+    random (the sum of squared label shares), over the room above that
+    expectation. Negative values are chance fluctuations of a random mix.
+    """
+    labels = np.asarray(labels)
+    if len(labels) > _MIX_SAMPLE:
+        keep = np.random.default_rng(seed).choice(len(labels), _MIX_SAMPLE, replace=False)
+        embeddings, labels = embeddings[keep], labels[keep]
+    k = min(k, len(labels) - 1)
+    _, shares = np.unique(labels, return_counts=True)
+    expected = float(((shares / shares.sum()) ** 2).sum())
+    if k < 1 or expected >= 1.0:
+        return 0.0
+    unit = np.asarray(embeddings, dtype=np.float64)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    similarity = unit @ unit.T  # a few hundred rows: plain numpy beats a neighbour index here
+    np.fill_diagonal(similarity, -np.inf)
+    neighbours = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    same = float((labels[neighbours] == labels[:, None]).mean())
+    return (same - expected) / (1.0 - expected)
+
+
+def merge_suggestions(points: pd.DataFrame, params: FindingParams, embeddings: np.ndarray | None = None) -> list[dict]:
+    """Groups of labels sharing clusters; each with its clusters, counts, examples and kind.
+
+    Kinds: ``merge``, ``continuum`` and, when ``embeddings`` (one row per point)
+    are given, ``overlap`` for pairs whose neighbours tell them apart (see the
+    module docstring). Without embeddings every non-continuum pair is a merge.
+    """
+    labels = points["label"].astype(str).to_numpy()
+    clusters = points["cluster"].to_numpy()
+    table = contingency(clusters, labels)
+    counts_array = table.to_numpy()
+    floor = np.maximum(params.min_count, params.min_cluster_share * counts_array.sum(axis=1))
     links: dict[tuple[str, str], list[int]] = {}
-    for cluster, row in table.iterrows():
-        size = row.sum()
-        strong = [
-            str(label)
-            for label, count in row.items()
-            if count >= max(params.min_count, params.min_cluster_share * size)
-        ]
+    for cluster, row, least in zip(table.index, counts_array, floor, strict=True):
+        strong = [str(table.columns[j]) for j in np.flatnonzero(row >= least)]
         for i, a in enumerate(strong):
             for b in strong[i + 1 :]:
                 links.setdefault(tuple(sorted((a, b))), []).append(int(cluster))
     if not links:
         return []
     coords = points[["x", "y"]].to_numpy()
-    labels = points["label"].astype(str).to_numpy()
-    clusters = points["cluster"].to_numpy()
-    pair_kind = {}
+    ids = points["gravityspy_id"].astype(str).to_numpy()
+    pair_kind, mixing = {}, {}
     for (a, b), shared in links.items():
         inside = np.isin(clusters, shared)
         auc = _axis_auc(coords[inside], labels[inside], a, b)
-        pair_kind[(a, b)] = ("continuum" if auc >= params.axis_auc else "merge", auc)
+        kind = "continuum" if auc >= params.axis_auc else "merge"
+        if kind == "merge" and embeddings is not None:
+            pair = inside & np.isin(labels, [a, b])
+            mixing[(a, b)] = label_mixing(embeddings[pair], labels[pair], params.mix_k)
+            kind = "overlap" if mixing[(a, b)] > params.max_mixing else "merge"
+        pair_kind[(a, b)] = (kind, auc)
     findings = []
-    for kind in ("merge", "continuum"):
+    for kind in ("merge", "continuum", "overlap"):
         graph = {pair: shared for pair, shared in links.items() if pair_kind[pair][0] == kind}
         for group in _components(graph):
             shared = sorted({c for pair, cs in graph.items() if set(pair) <= group for c in cs})
             counts = {
                 str(c): {lab: int(table.at[c, lab]) for lab in sorted(group) if table.at[c, lab] > 0} for c in shared
             }
-            examples = {
-                lab: points.loc[(points["label"].astype(str) == lab) & points["cluster"].isin(shared), "gravityspy_id"]
-                .astype(str)
-                .head(5)
-                .tolist()
-                for lab in sorted(group)
+            in_shared = np.isin(clusters, shared)
+            examples = {lab: ids[in_shared & (labels == lab)][:5].tolist() for lab in sorted(group)}
+            pairs = [(a, b) for (a, b) in graph if {a, b} <= group]
+            finding = {
+                "kind": kind,
+                "labels": sorted(group),
+                "clusters": shared,
+                "counts": counts,
+                "axis_auc": {f"{a} | {b}": round(pair_kind[(a, b)][1], 3) for a, b in pairs},
+                "examples": examples,
             }
-            aucs = {f"{a} | {b}": round(pair_kind[(a, b)][1], 3) for (a, b) in graph if {a, b} <= group}
-            findings.append(
-                {
-                    "kind": kind,
-                    "labels": sorted(group),
-                    "clusters": shared,
-                    "counts": counts,
-                    "axis_auc": aucs,
-                    "examples": examples,
-                }
-            )
+            if any(pair in mixing for pair in pairs):
+                finding["label_mixing"] = {f"{a} | {b}": round(mixing[(a, b)], 3) for a, b in pairs if (a, b) in mixing}
+            findings.append(finding)
     return findings
 
 

@@ -9,6 +9,7 @@ import pytest
 from precompute.audit_findings import (
     FindingParams,
     glitch_suspicion,
+    label_mixing,
     merge_suggestions,
     novel_classes,
     split_suggestions,
@@ -92,3 +93,37 @@ def test_a_label_unlike_its_neighbours_is_suspicious_and_gets_theirs():
     assert (others["proposed_label"] == points.set_index("gravityspy_id").drop(index="g0003")["label"]).all()
     assert others["suspicion"].max() == pytest.approx(0.1)  # a few Blips have the mislabelled one as a neighbour
     assert others["suspicion"].min() == 0.0
+
+
+def test_labels_their_neighbours_tell_apart_are_an_overlap_not_a_merge():
+    """Cluster 0: three labels of one shape, scattered at random (a merge). Cluster 1: two shapes a coarse
+    clustering put together; in the embedding space each label keeps to its own blob (an overlap)."""
+    rng = np.random.default_rng(1)
+    rows, vectors = [], []
+    for label, n in (("Power_Line", 20), ("Air_Compressor", 12), ("Low_Frequency_Lines", 10)):
+        rows += [(0, label, *rng.normal([0, 0], 1.0)) for _ in range(n)]
+        vectors += [rng.normal(0, 1, 16) + 5 * np.eye(16)[0] for _ in range(n)]
+    for label, axis in (("Whistle", 1), ("Wandering_Line", 2)):
+        rows += [(1, label, *rng.normal([20, 0], 1.0)) for _ in range(15)]
+        vectors += [rng.normal(0, 1, 16) + 5 * np.eye(16)[axis] for _ in range(15)]
+    points, embeddings = _points(rows), np.array(vectors)
+
+    found = merge_suggestions(points, PARAMS, embeddings)
+    by_kind = {kind: [f["labels"] for f in found if f["kind"] == kind] for kind in ("merge", "overlap")}
+    assert by_kind["merge"] == [["Air_Compressor", "Low_Frequency_Lines", "Power_Line"]]
+    assert by_kind["overlap"] == [["Wandering_Line", "Whistle"]]
+    overlap = next(f for f in found if f["kind"] == "overlap")
+    assert overlap["label_mixing"]["Wandering_Line | Whistle"] > 0.8
+    merge = next(f for f in found if f["kind"] == "merge")
+    assert all(v <= PARAMS.max_mixing for v in merge["label_mixing"].values())
+    # without embeddings there is no way to tell: both are merges, as before
+    assert len([f for f in merge_suggestions(points, PARAMS) if f["kind"] == "merge"]) == 2
+
+
+def test_label_mixing_is_zero_for_a_random_mix_and_one_for_separate_blobs():
+    rng = np.random.default_rng(2)
+    mixed = rng.normal(size=(400, 8))
+    assert abs(label_mixing(mixed, rng.choice(["a", "b"], 400), k=5)) < 0.1
+    apart = np.vstack([rng.normal(size=(100, 8)) + 10 * np.eye(8)[0], rng.normal(size=(100, 8)) + 10 * np.eye(8)[1]])
+    assert label_mixing(apart, np.repeat(["a", "b"], 100), k=5) == pytest.approx(1.0)
+    assert label_mixing(apart, np.repeat(["a"], 200), k=5) == 0.0  # one label: nothing to tell apart
