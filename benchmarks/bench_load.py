@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections import defaultdict
 from pathlib import Path
@@ -96,7 +95,7 @@ class Results:
         start = time.perf_counter()
         try:
             value = call(*args)
-        except (OSError, urllib.error.HTTPError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError) as exc:  # HTTPError is an OSError
             with self.lock:
                 self.errors[kind].append(f"{type(exc).__name__}: {exc}")
             return None

@@ -548,7 +548,7 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
         }
         for kind, title in titles.items():
             items = []
-            for f in findings.get(kind, []):
+            for f in findings[kind]:
                 if kind in ("merge", "continuum", "overlap"):
                     head = f"{' + '.join(f['labels'])} in cluster(s) {', '.join(map(str, f['clusters']))}"
                     auc = "; ".join(f"{k}: axis AUC {v:.2f}" for k, v in f.get("axis_auc", {}).items())

@@ -39,6 +39,9 @@ __all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
 
 #: Upper bound on min_cluster_size / min_samples accepted from a request (before the data-size bound).
 MAX_PARAM = 100_000
+#: Bumped when what a cached `ClusterView` holds changes (e.g. a new kind of finding), so that views a shared
+#: disk cache kept from an older version are recomputed rather than served.
+_VIEW_FORMAT = 2
 
 
 def default_cache_dir() -> Path:
@@ -229,7 +232,7 @@ class ExplorerData:
         shared disk cache (so other workers and later requests skip the work).
         Raises `ValueError` when the tree for ``params.min_samples`` has not been built.
         """
-        key = f"view/{self.run_id}/{json.dumps(params.as_dict(), sort_keys=True)}"
+        key = f"view/v{_VIEW_FORMAT}/{self.run_id}/{self.finding_params.digest()}/{json.dumps(params.as_dict(), sort_keys=True)}"
         view = self._views.get(key)
         if view is not None:
             return view

@@ -258,16 +258,16 @@ def global_metrics(
 
     clusters = np.asarray(clusters)
     labels = np.asarray(labels, dtype=str)
+    # integer codes: the scores depend only on which points share a label, and scikit-learn's
+    # checks and contingency table are several times faster on integers than on strings
+    names, codes = np.unique(labels, return_inverse=True)
     keep = clusters != NOISE_LABEL
-    c, y = clusters[keep], labels[keep]
+    c, y = clusters[keep], codes[keep]
     n_clusters = len(np.unique(c))
     warnings: list[str] = []
     if len(c) == 0:
         scores = dict.fromkeys(("homogeneity", "completeness", "v_measure", "nmi", "ari"), float("nan"))
     else:
-        # integer codes: the scores depend only on which points share a label, and scikit-learn's
-        # checks and contingency table are several times faster on integers than on strings
-        y = np.unique(y, return_inverse=True)[1]
         h, comp, v = metrics.homogeneity_completeness_v_measure(y, c)
         scores = {
             "homogeneity": float(h),
@@ -277,9 +277,9 @@ def global_metrics(
             "ari": float(metrics.adjusted_rand_score(y, c)),
         }
 
-    if len(np.unique(labels)) == 1:
+    if len(names) == 1:
         warnings.append(
-            f"every point has the single label {labels[0]!r}: label entropy, merge suggestions and neighbour "
+            f"every point has the single label {names[0]!r}: label entropy, merge suggestions and neighbour "
             "agreement say nothing; only the clusters (and split or novel findings) are informative"
         )
     nmi_window = _nmi_if_varied(windows, c, keep)

@@ -93,12 +93,13 @@ _RETIRED = ".old-"
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (signal 0 checks without sending; PermissionError means it exists)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 

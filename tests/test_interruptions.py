@@ -23,6 +23,8 @@ from precompute.rundir import RunError, clear_leftovers, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
+#: ``python -m precompute`` as a ``-c`` program, so that a test can put code in front of it
+_CLI = "import sys; from precompute.cli import main; sys.exit(main(sys.argv[1:]))\n"
 
 
 def _command(data: Path, out: Path, cache: Path) -> list[str]:
@@ -45,7 +47,7 @@ def _run(args: list[str], *, kill_in: str | None = None) -> subprocess.Completed
             "    f(*a, **k); os.kill(os.getpid(), signal.SIGKILL)\n"
             f"setattr(m, {name!r}, killed)\n"
         )
-    code = injection + "import sys; from precompute.cli import main; sys.exit(main(sys.argv[1:]))\n"
+    code = injection + _CLI
     return subprocess.run(
         [sys.executable, "-c", code, "-q", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
@@ -72,9 +74,8 @@ def reference(synth_set, tmp_path_factory) -> Path:
 
 def test_i1_killed_mid_embedding_resumes_and_matches(synth_set, reference, tmp_path):
     cache, out = tmp_path / "cache", tmp_path / "run"
-    code = "import sys; from precompute.cli import main; sys.exit(main(sys.argv[1:]))"
     process = subprocess.Popen(
-        [sys.executable, "-c", code, "-q", *_command(synth_set.root, out, cache)],
+        [sys.executable, "-c", _CLI, "-q", *_command(synth_set.root, out, cache)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 240
@@ -151,8 +152,7 @@ def test_i4_killed_between_the_renames_of_a_non_atomic_swap(synth_set, tmp_path)
         "    real(a, b)\n"
         "    if '.old-' in str(b): os.kill(os.getpid(), signal.SIGKILL)\n"
         "rundir.os.rename = rename\n"
-        "from precompute.cli import main; sys.exit(main(sys.argv[1:]))\n"
-    )
+    ) + _CLI
     killed = subprocess.run(
         [sys.executable, "-c", code, "-q", *_command(synth_set.root, out, cache)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
