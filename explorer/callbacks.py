@@ -543,7 +543,7 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
             "merge": "Merge suggestions (over-splitting): labels sharing the same morphology clusters",
             "continuum": "Continua: labels ordered along one cluster's axis (relabel at the boundary, don't merge)",
             "overlap": "Overlaps: distinct shapes sharing a cluster (their neighbours tell them apart; don't merge)",
-            "split": "Split suggestions (over-compression): one label in several well-separated clusters",
+            "split": "Split suggestions (over-compression): one label, two shapes",
             "novel": "Candidate new classes: coherent clusters of a catch-all label",
         }
         for kind, title in titles.items():
@@ -559,8 +559,11 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
                     body = [html.Div(auc, className="small text-muted")]
                     body += [examples(v) for v in f["examples"].values()]
                 elif kind == "split":
-                    shares = ", ".join(f"cluster {c}: {s:.0%}" for c, s in f["shares"].items())
-                    head, body = f"{f['label']} → {shares}", [examples(v) for v in f["examples"].values()]
+                    head, evidence = _split_lines(f)
+                    body = [html.Div(evidence, className="small text-muted")]
+                    body += [
+                        html.Div([html.Span(name, className="small"), examples(v)]) for name, v in f["examples"].items()
+                    ]
                 else:
                     head = f"cluster {f['cluster']}: {f['size']} glitches, {f['purity']:.0%} {f['label']}"
                     body = [examples(f["examples"])]
@@ -628,6 +631,19 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
 
 
 # -- helpers (pure) ---------------------------------------------------------------------------
+
+
+def _split_lines(finding: dict[str, Any]) -> tuple[str, str]:
+    """Headline and evidence line of a split finding (either kind of evidence, precompute.audit_findings)."""
+    where = ", ".join(f"cluster {c}: {s:.0%}" for c, s in finding["shares"].items())
+    if finding.get("evidence") != "omicron+neighbours":
+        return f"{finding['label']} → {where}", "evidence: its members fall in separate clusters"
+    parts = " and ".join(f"{name} ({group['size']})" for name, group in finding["groups"].items())
+    return (
+        f"{finding['label']} → two groups: {parts}",
+        f"Omicron {finding['parameter']}: two groups beat one by ΔBIC {finding['delta_bic']:.0f}; "
+        f"neighbours tell them apart {finding['label_mixing']:.2f}; label's clustered members: {where or 'none'}",
+    )
 
 
 def _fmt(value: float | None) -> str:

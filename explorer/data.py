@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from precompute.audit_findings import FindingParams, merge_suggestions, novel_classes, split_suggestions
+from precompute.audit_groups import TwoGroups, has_shape_parameters, label_groups
 from precompute.audit_metrics import GlobalMetrics, cluster_table, global_metrics
 from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree
 from precompute.rundir import Run, load_run
@@ -41,7 +42,7 @@ __all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
 MAX_PARAM = 100_000
 #: Bumped when what a cached `ClusterView` holds changes (e.g. a new kind of finding), so that views a shared
 #: disk cache kept from an older version are recomputed rather than served.
-_VIEW_FORMAT = 2
+_VIEW_FORMAT = 3
 
 
 def default_cache_dir() -> Path:
@@ -89,6 +90,7 @@ class ExplorerData:
         self.cache = diskcache.Cache(str(self.cache_dir / "shared"), size_limit=2**30)
         self.run_params = ClusterParams(**self.manifest["cluster_params_used"])
         self.finding_params = FindingParams()
+        self.label_groups = self._label_groups()
         #: numba's workqueue layer (explorer/__init__.py) must not run two parallel kernels at once
         self._numba_lock = threading.Lock()
         #: one computation per clustering: callbacks fired together by one change wait for the first
@@ -264,6 +266,18 @@ class ExplorerData:
             findings=findings,
         )
 
+    def _label_groups(self) -> dict[str, TwoGroups] | None:
+        """Labels holding two shapes by Omicron parameters and neighbours (precompute.audit_groups).
+
+        Independent of the clustering, so computed once, when the run is loaded, and shared by every re-cut.
+        None (splits from clusters only) without Omicron parameters, or without the audit's per-glitch
+        neighbour agreement: recomputing that is the audit's job (``python -m precompute audit``), not a
+        page load's.
+        """
+        if not has_shape_parameters(self.points) or "agreement" not in self.points:
+            return None
+        return label_groups(self.points, self.embeddings, self.finding_params, self.points["agreement"].to_numpy())
+
     def _findings(self, labels: np.ndarray, probabilities: np.ndarray) -> dict[str, list[dict[str, Any]]]:
         """Merge, continuum, split and novel findings for one clustering (the audit's own functions)."""
         points = self.points.assign(cluster=labels, probability=probabilities)
@@ -272,7 +286,7 @@ class ExplorerData:
             "merge": [f for f in merges if f["kind"] == "merge"],
             "continuum": [f for f in merges if f["kind"] == "continuum"],
             "overlap": [f for f in merges if f["kind"] == "overlap"],
-            "split": split_suggestions(points, self.finding_params),
+            "split": split_suggestions(points, self.finding_params, groups=self.label_groups),
             "novel": novel_classes(points, self.finding_params),
         }
 

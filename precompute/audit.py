@@ -115,7 +115,7 @@ def audit_points(
             "merge": [f for f in merges if f["kind"] == "merge"],
             "continuum": [f for f in merges if f["kind"] == "continuum"],
             "overlap": [f for f in merges if f["kind"] == "overlap"],
-            "split": split_suggestions(points, params),
+            "split": split_suggestions(points, params, embeddings, agreement=glitches["agreement"].to_numpy()),
             "novel": novel_classes(points, params),
         },
         segments=segments,

@@ -14,14 +14,21 @@
   interchangeable, so only pairs mixed nearly at random are merges. In the
   spirit of cleanlab's ``find_overlapping_classes``, but from the cluster x
   label table and the neighbours: no classifier.
-- **Split** (over-compression): a label with at least ``min_label_share`` of
-  its clustered members (and ``min_count``) in each of two or more clusters.
+- **Split** (over-compression): a label whose members form two groups in
+  one of the Omicron shape parameters (``min_delta_bic``) that their nearest
+  neighbours in the embedding space also tell apart (``max_mixing``), see
+  `precompute.audit_groups`. Without Omicron parameters: a label with at least
+  ``min_label_share`` of its clustered members (and ``min_count``) in each of
+  two or more clusters.
 - **Novel class**: a cluster dominated (``novel_purity``) by a catch-all label
   such as None_of_the_Above: a coherent shape the taxonomy has no name for.
 - **Per glitch**: agreement of its label with its ``k`` nearest neighbours in the
-  embedding space (cosine, not the 2-D map). ``suspicion = 1 - agreement``;
-  the proposed label is the neighbours' majority when it differs and holds at
-  least ``min_majority`` of them.
+  embedding space (cosine, not the 2-D map): the share carrying its label, and
+  the evidence line ("4/10 nearest neighbours share its label"). The proposed
+  label is the neighbours' majority when it differs and holds at least
+  ``min_majority`` of them. ``suspicion`` ranks: 1 minus the rank-weighted
+  agreement of its ``suspicion_k`` nearest neighbours (the r-th weighted 1/r),
+  which breaks the ties of a ten-way vote.
 
 Every threshold is a field of `FindingParams`, recorded beside the findings.
 """
@@ -35,8 +42,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from .audit_groups import TwoGroups, has_shape_parameters, label_groups
 from .audit_metrics import contingency
+from .classes import CATCH_ALL_LABELS
 from .cluster import NOISE_LABEL
+from .neighbours import knn_label_probabilities, label_mixing, nearest_neighbours, rank_weighted_agreement
 
 __all__ = [
     "CATCH_ALL_LABELS",
@@ -47,9 +57,6 @@ __all__ = [
     "novel_classes",
     "split_suggestions",
 ]
-
-#: Labels that mean "none of the named shapes": a coherent cluster of them is a candidate new class.
-CATCH_ALL_LABELS = ("None_of_the_Above",)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class FindingParams:
     min_majority: float = 0.5
     mix_k: int = 5
     max_mixing: float = 0.2
+    min_delta_bic: float = 10.0
+    suspicion_k: int = 20
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -90,38 +99,6 @@ def _axis_auc(coords: np.ndarray, labels: np.ndarray, a: str, b: str) -> float:
     # ROC AUC as the Mann-Whitney U statistic (ties get average ranks), as roc_auc_score computes it
     auc = (rankdata(projection)[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     return float(max(auc, 1 - auc))
-
-
-#: Members of a label pair used for its mixing statistic at most (a seeded sample beyond), so that a re-cut of a
-#: large map stays fast.
-_MIX_SAMPLE = 600
-
-
-def label_mixing(embeddings: np.ndarray, labels: np.ndarray, k: int, seed: int = 0) -> float:
-    """How well nearest neighbours tell the labels apart, 0 for random mixing, 1 for perfect separation.
-
-    The share of each point's ``k`` nearest neighbours (cosine, itself excluded; at most
-    ``_MIX_SAMPLE`` points, a seeded sample beyond)
-    with its own label, minus the share expected if labels were scattered at
-    random (the sum of squared label shares), over the room above that
-    expectation. Negative values are chance fluctuations of a random mix.
-    """
-    labels = np.asarray(labels)
-    if len(labels) > _MIX_SAMPLE:
-        keep = np.random.default_rng(seed).choice(len(labels), _MIX_SAMPLE, replace=False)
-        embeddings, labels = embeddings[keep], labels[keep]
-    k = min(k, len(labels) - 1)
-    _, shares = np.unique(labels, return_counts=True)
-    expected = float(((shares / shares.sum()) ** 2).sum())
-    if k < 1 or expected >= 1.0:
-        return 0.0
-    unit = np.asarray(embeddings, dtype=np.float64)
-    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
-    similarity = unit @ unit.T  # a few hundred rows: plain numpy beats a neighbour index here
-    np.fill_diagonal(similarity, -np.inf)
-    neighbours = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-    same = float((labels[neighbours] == labels[:, None]).mean())
-    return (same - expected) / (1.0 - expected)
 
 
 def merge_suggestions(points: pd.DataFrame, params: FindingParams, embeddings: np.ndarray | None = None) -> list[dict]:
@@ -202,7 +179,67 @@ def _components(graph: dict[tuple[str, str], list[int]]) -> list[set[str]]:
     return groups
 
 
-def split_suggestions(points: pd.DataFrame, params: FindingParams) -> list[dict]:
+def split_suggestions(
+    points: pd.DataFrame,
+    params: FindingParams,
+    embeddings: np.ndarray | None = None,
+    groups: dict[str, TwoGroups] | None = None,
+    agreement: np.ndarray | None = None,
+) -> list[dict]:
+    """Labels holding two shapes; each with the clusters its members fall in, shares and examples.
+
+    Where the points carry Omicron shape parameters and ``embeddings`` (or
+    precomputed ``groups``) are given, a split needs both views to agree
+    (`precompute.audit_groups`; ``agreement`` is each point's neighbour
+    agreement when already known): ``evidence`` is ``omicron+neighbours``.
+    Without those parameters (an image folder), a label with a substantial
+    share of its members in each of two or more clusters is reported, with
+    ``evidence`` ``clusters``: the weaker rule, since a clustering also cuts one
+    shape in two by loudness.
+    """
+    if groups is None and embeddings is not None and has_shape_parameters(points):
+        groups = label_groups(points, embeddings, params, agreement)
+    if groups is not None:
+        return [_two_view_split(points, found, params) for _, found in sorted(groups.items())]
+    return _cluster_splits(points, params)
+
+
+def _two_view_split(points: pd.DataFrame, found: TwoGroups, params: FindingParams) -> dict:
+    clusters = points["cluster"].to_numpy()[found.members]
+    ids = points["gravityspy_id"].astype(str).to_numpy()[found.members]
+    unit = _UNITS.get(found.parameter, "")
+    names = [f"{found.parameter} ~ {median:.3g}{unit}" for median in found.medians]
+    in_clusters = clusters != NOISE_LABEL
+    counts = pd.Series(clusters[in_clusters]).value_counts()
+    held = counts[counts >= params.min_count]
+    groups = {}
+    for g, name in enumerate(names):
+        mine = found.group == g
+        where = pd.Series(clusters[mine & in_clusters]).value_counts()
+        groups[name] = {
+            "size": int(mine.sum()),
+            "clusters": {str(int(c)): int(n) for c, n in where.items()},
+            "noise": int((mine & ~in_clusters).sum()),
+        }
+    return {
+        "kind": "split",
+        "label": found.label,
+        "evidence": "omicron+neighbours",
+        "parameter": found.parameter,
+        "delta_bic": found.delta_bic,
+        "label_mixing": found.mixing,
+        "groups": groups,
+        "clusters": sorted(int(c) for c in held.index),
+        "shares": {str(int(c)): round(float(n) / max(int(in_clusters.sum()), 1), 3) for c, n in held.items()},
+        "examples": {name: ids[found.group == g][:5].tolist() for g, name in enumerate(names)},
+    }
+
+
+#: Units of the Omicron parameters, for the evidence line.
+_UNITS = {"duration": " s", "peak_frequency": " Hz", "bandwidth": " Hz"}
+
+
+def _cluster_splits(points: pd.DataFrame, params: FindingParams) -> list[dict]:
     """Labels whose members fall into two or more clusters, each holding a substantial share of them."""
     table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
     examples = _examples_by_cluster_and_label(points)
@@ -220,10 +257,11 @@ def split_suggestions(points: pd.DataFrame, params: FindingParams) -> list[dict]
             {
                 "kind": "split",
                 "label": str(label),
+                "evidence": "clusters",
                 "clusters": [int(c) for c in parts.index],
                 "shares": {str(c): round(float(n) / float(clustered), 3) for c, n in parts.items()},
                 "purity_in_cluster": {str(c): round(float(parts[c]) / float(sizes[c]), 3) for c in parts.index},
-                "examples": {str(c): examples.get((int(c), str(label)), []) for c in parts.index},
+                "examples": {f"cluster {c}": examples.get((int(c), str(label)), []) for c in parts.index},
             }
         )
     return findings
@@ -260,31 +298,13 @@ def novel_classes(
     return findings
 
 
-def knn_label_probabilities(
-    embeddings: np.ndarray, labels: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each point, the label shares among its k nearest neighbours (itself excluded), cosine.
-
-    Returns (classes, probabilities (n, n_classes), neighbour indices (n, k)).
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    k = min(k, len(labels) - 1)
-    index = NearestNeighbors(n_neighbors=k + 1, metric="cosine").fit(embeddings)
-    _, neighbours = index.kneighbors(embeddings)
-    neighbours = np.array([[j for j in row if j != i][:k] for i, row in enumerate(neighbours)])
-    classes, coded = np.unique(labels, return_inverse=True)
-    probabilities = np.zeros((len(labels), len(classes)))
-    for column in range(neighbours.shape[1]):
-        probabilities[np.arange(len(labels)), coded[neighbours[:, column]]] += 1.0 / neighbours.shape[1]
-    return classes, probabilities, neighbours
-
-
 def glitch_suspicion(points: pd.DataFrame, embeddings: np.ndarray, params: FindingParams) -> pd.DataFrame:
     """Per point: neighbour agreement, suspicion, proposed label and a one-line justification."""
     labels = points["label"].astype(str).to_numpy()
-    classes, probabilities, _ = knn_label_probabilities(np.asarray(embeddings), labels, params.k)
+    neighbours = nearest_neighbours(np.asarray(embeddings), max(params.k, params.suspicion_k))
+    classes, probabilities, _ = knn_label_probabilities(embeddings, labels, params.k, neighbours)
     k = min(params.k, len(labels) - 1)
+    graded = rank_weighted_agreement(labels, neighbours[:, : params.suspicion_k])
     own = probabilities[np.arange(len(labels)), np.searchsorted(classes, labels)]
     best = probabilities.argmax(axis=1)
     majority, majority_share = classes[best], probabilities[np.arange(len(labels)), best]
@@ -304,7 +324,7 @@ def glitch_suspicion(points: pd.DataFrame, embeddings: np.ndarray, params: Findi
         {
             "gravityspy_id": points["gravityspy_id"].astype(str).to_numpy(),
             "agreement": own,
-            "suspicion": np.clip(1.0 - own, 0.0, 1.0).round(6),
+            "suspicion": np.clip(1.0 - graded, 0.0, 1.0).round(6),
             "proposed_label": np.where(propose, majority, labels),
             "evidence": evidence,
         }

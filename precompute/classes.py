@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "CATCH_ALL_LABELS",
     "CLASSES",
     "KNOWN_LABELS",
     "PNG_NAME_RE",
@@ -20,6 +21,10 @@ __all__ = [
     "ClassInfo",
     "png_name",
 ]
+
+#: Labels that mean "none of the named shapes": a coherent cluster of them is a candidate new class, and holding
+#: several shapes is what they are for (so they are never split suggestions).
+CATCH_ALL_LABELS: tuple[str, ...] = ("None_of_the_Above",)
 
 #: The four time windows (seconds) as the strings used in file names.
 WINDOWS: tuple[str, ...] = ("0.5", "1.0", "2.0", "4.0")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from precompute.audit_findings import (
     FindingParams,
@@ -14,6 +16,8 @@ from precompute.audit_findings import (
     novel_classes,
     split_suggestions,
 )
+from precompute.audit_groups import label_groups, two_gaussian_fit
+from precompute.neighbours import rank_weighted_agreement
 
 PARAMS = FindingParams()
 
@@ -91,8 +95,23 @@ def test_a_label_unlike_its_neighbours_is_suspicious_and_gets_theirs():
     assert "10/10 are Blip" in result.at["g0003", "evidence"]
     others = result.drop(index="g0003")
     assert (others["proposed_label"] == points.set_index("gravityspy_id").drop(index="g0003")["label"]).all()
-    assert others["suspicion"].max() == pytest.approx(0.1)  # a few Blips have the mislabelled one as a neighbour
+    assert others["agreement"].min() == pytest.approx(0.9)  # a few Blips have the mislabelled one as a neighbour
+    # suspicion weighs the r-th neighbour 1/r over suspicion_k = 20: one wrong neighbour costs at most 1/H(20)
+    harmonic = sum(1 / r for r in range(1, PARAMS.suspicion_k + 1))
+    assert 0 < others["suspicion"].max() <= 1 / harmonic + 1e-6
     assert others["suspicion"].min() == 0.0
+
+
+def test_nearer_disagreeing_neighbours_make_a_glitch_more_suspicious():
+    """The same vote (one stranger among two neighbours) weighs more when the stranger is the nearest."""
+    labels = np.array(["a", "a", "b"])
+    neighbours_near = np.array([[2, 1], [0, 2], [0, 1]])  # point 0's nearest is the 'b'
+    neighbours_far = np.array([[1, 2], [0, 2], [0, 1]])  # point 0's nearest is an 'a'
+    near = rank_weighted_agreement(labels, neighbours_near)[0]
+    far = rank_weighted_agreement(labels, neighbours_far)[0]
+    assert near == pytest.approx((1 / 2) / 1.5)
+    assert far == pytest.approx(1 / 1.5)
+    assert rank_weighted_agreement(labels, neighbours_near)[2] == 0.0
 
 
 def test_labels_their_neighbours_tell_apart_are_an_overlap_not_a_merge():
@@ -127,3 +146,110 @@ def test_label_mixing_is_zero_for_a_random_mix_and_one_for_separate_blobs():
     apart = np.vstack([rng.normal(size=(100, 8)) + 10 * np.eye(8)[0], rng.normal(size=(100, 8)) + 10 * np.eye(8)[1]])
     assert label_mixing(apart, np.repeat(["a", "b"], 100), k=5) == pytest.approx(1.0)
     assert label_mixing(apart, np.repeat(["a"], 200), k=5) == 0.0  # one label: nothing to tell apart
+
+
+# -- splits: two groups in the Omicron parameters, confirmed by the spectrograms ---------------------------
+
+
+def test_two_gaussians_beat_one_only_for_two_groups():
+    rng = np.random.default_rng(4)
+    one = rng.normal(0.0, 0.2, 60)
+    delta, _ = two_gaussian_fit(one)
+    assert delta < PARAMS.min_delta_bic
+    two = np.concatenate([rng.normal(-0.4, 0.05, 25), rng.normal(0.4, 0.05, 35)])
+    delta, group = two_gaussian_fit(two)
+    assert delta >= PARAMS.min_delta_bic
+    assert group.tolist() == [0] * 25 + [1] * 35  # group 0 is the lower one
+    # Omicron's tiled frequencies repeat exactly: identical values are not infinitely strong evidence
+    delta, _ = two_gaussian_fit(np.repeat([1.0, 2.0], [3, 30]))
+    assert np.isfinite(delta)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.floats(-5, 5))
+def test_two_gaussian_fit_ignores_where_the_values_sit(seed, shift):
+    values = np.random.default_rng(seed).normal(0, 0.3, 30) + np.repeat([0.0, 1.0], 15)
+    delta, group = two_gaussian_fit(values)
+    shifted_delta, shifted_group = two_gaussian_fit(values + shift)
+    assert shifted_delta == pytest.approx(delta, rel=1e-6, abs=1e-6)
+    assert (shifted_group == group).all()
+
+
+def _split_scene() -> tuple[pd.DataFrame, np.ndarray]:
+    """Cluster 0 holds Scattered_Light's two shapes (short and long, each its own blob in the embedding space);
+    Violin_Mode has two durations but one look; Whistle has three short members that look like Blips (label
+    errors); None_of_the_Above holds two shapes (a catch-all); Blip sits in two clusters with one duration."""
+    rng = np.random.default_rng(5)
+    rows, vectors, durations = [], [], []
+
+    def add(n, cluster, label, duration, blob, xy=(0.0, 0.0)):
+        for _ in range(n):
+            rows.append((cluster, label, *rng.normal(xy, 1.0)))
+            vectors.append(rng.normal(0, 1, 16) + 6 * np.eye(16)[blob])
+            durations.append(duration * 10 ** rng.normal(0, 0.04))
+
+    add(14, 0, "Scattered_Light", 2.6, 0)
+    add(11, 0, "Scattered_Light", 0.36, 1)
+    add(9, 1, "Violin_Mode", 0.36, 2, (20, 0))
+    add(6, 1, "Violin_Mode", 0.17, 2, (20, 0))
+    add(20, 2, "Whistle", 0.6, 3, (40, 0))
+    add(20, 3, "Blip", 0.27, 4, (0, 20))
+    add(12, 4, "Blip", 0.27, 4, (20, 20))
+    add(4, 3, "Whistle", 0.03, 4, (0, 20))
+    add(10, 5, "None_of_the_Above", 2.7, 5, (40, 20))
+    add(10, 5, "None_of_the_Above", 0.5, 6, (40, 20))
+    points = _points(rows).assign(duration=durations)
+    return points, np.array(vectors)
+
+
+def test_a_label_with_two_durations_that_look_different_is_a_split():
+    points, embeddings = _split_scene()
+    splits = split_suggestions(points, PARAMS, embeddings)
+    assert [f["label"] for f in splits] == ["Scattered_Light"]
+    split = splits[0]
+    assert split["evidence"] == "omicron+neighbours"
+    assert split["parameter"] == "duration"
+    assert split["delta_bic"] >= PARAMS.min_delta_bic
+    assert split["label_mixing"] > 0.8
+    assert [g["size"] for g in split["groups"].values()] == [11, 14]
+    assert [g["clusters"] for g in split["groups"].values()] == [{"0": 11}, {"0": 14}]
+    assert split["clusters"] == [0]  # one cluster: a map clustering alone could not have found it
+    assert [len(v) for v in split["examples"].values()] == [5, 5]
+
+
+def test_why_the_other_labels_are_not_splits():
+    points, embeddings = _split_scene()
+    groups = label_groups(points, embeddings, PARAMS)
+    assert set(groups) == {"Scattered_Light"}
+    # Violin_Mode: two durations, one look -> its groups' neighbours mix at random
+    loose = FindingParams(max_mixing=-1.0)
+    assert "Violin_Mode" in label_groups(points, embeddings, loose)
+    # Whistle: the short group's neighbours are Blips -> label errors, not a second shape
+    trusting = FindingParams(min_majority=0.0)
+    assert "Whistle" in label_groups(points, embeddings, trusting)
+    # Blip: two clusters, one duration -> no Omicron groups; the clusters-only rule (no Omicron columns) sees it
+    assert "Blip" not in label_groups(points, embeddings, FindingParams(min_majority=0.0, max_mixing=-1.0))
+    fallback = split_suggestions(points.drop(columns="duration"), PARAMS, embeddings)
+    assert "Blip" in [f["label"] for f in fallback]
+    assert {f["evidence"] for f in fallback} == {"clusters"}
+
+
+def test_a_catch_all_label_is_never_split():
+    points, embeddings = _split_scene()
+    assert "None_of_the_Above" not in label_groups(points, embeddings, FindingParams(min_majority=0.0))
+    renamed = points.assign(label=points["label"].replace({"None_of_the_Above": "Tomte"}))
+    assert "Tomte" in label_groups(renamed, embeddings, PARAMS)
+
+
+def test_missing_or_impossible_omicron_values_are_left_out_not_fatal():
+    points, embeddings = _split_scene()
+    broken = points.copy().astype({"duration": object})
+    broken.loc[[0, 1], "duration"] = np.nan
+    broken.loc[2, "duration"] = 0.0  # log10 of a zero duration is not a shape
+    broken.loc[3, "duration"] = "n/a"
+    groups = label_groups(broken, embeddings, PARAMS)
+    assert set(groups) == {"Scattered_Light"}
+    assert not np.isin([0, 1, 2, 3], groups["Scattered_Light"].members).any()
+    # no usable value at all: the clusters-only rule, said so
+    empty = points.assign(duration=np.nan)
+    assert {f["evidence"] for f in split_suggestions(empty, PARAMS, embeddings)} == {"clusters"}

@@ -39,6 +39,15 @@ def test_the_run_clustering_is_the_pipelines(data, small_run):
     assert set(view.table["cluster"]) == set(range(view.n_clusters))
 
 
+def test_the_findings_at_the_runs_parameters_are_the_audits(data, small_run):
+    """One idea, one place: the dashboard's findings (splits from the run-wide Omicron groups included) are the
+    audit's own, computed by the same functions."""
+    audit = json.loads((small_run / "audit" / "summary.json").read_text())["findings"]
+    view = data.view(data.run_params)
+    assert json.loads(json.dumps(view.findings)) == audit
+    assert data.label_groups is not None  # the run has Omicron parameters and the audit's agreement
+
+
 def test_min_cluster_size_changes_the_clustering(data):
     small = data.view(ClusterParams(2, data.run_params.min_samples))
     large = data.view(ClusterParams(12, data.run_params.min_samples))
