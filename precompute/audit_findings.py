@@ -209,6 +209,8 @@ def _two_view_split(points: pd.DataFrame, found: TwoGroups, params: FindingParam
     ids = points["gravityspy_id"].astype(str).to_numpy()[found.members]
     unit = _UNITS.get(found.parameter, "")
     names = [f"{found.parameter} ~ {median:.3g}{unit}" for median in found.medians]
+    if names[0] == names[1]:  # medians equal to three digits: keep the two groups' keys apart
+        names = [f"{names[0]} (lower)", f"{names[1]} (upper)"]
     in_clusters = clusters != NOISE_LABEL
     counts = pd.Series(clusters[in_clusters]).value_counts()
     held = counts[counts >= params.min_count]
