@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from precompute.audit_findings import FindingParams, merge_suggestions, novel_classes, split_suggestions
-from precompute.audit_groups import TwoGroups, has_shape_parameters, label_groups
+from precompute.audit_findings import FindingParams, all_findings
+from precompute.audit_groups import TwoGroups, label_groups
 from precompute.audit_metrics import GlobalMetrics, cluster_table, global_metrics
 from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree
 from precompute.rundir import Run, load_run
@@ -59,7 +59,7 @@ class ClusterView:
     probabilities: np.ndarray
     table: pd.DataFrame  #: precompute.audit_metrics.cluster_table, plus a flags column
     metrics: GlobalMetrics  #: clusters vs human labels
-    findings: dict[str, list[dict[str, Any]]]  #: merge, continuum, split, novel (precompute.audit_findings)
+    findings: dict[str, list[dict[str, Any]]]  #: by kind (precompute.audit_findings.all_findings)
 
     @property
     def n_clusters(self) -> int:
@@ -256,7 +256,8 @@ class ExplorerData:
         probabilities = result.probabilities.astype(np.float32)
         human = self.points["label"].to_numpy()
         table = cluster_table(labels, human, probabilities=probabilities, persistence=result.persistence)
-        findings = self._findings(labels, probabilities)
+        points = self.points.assign(cluster=labels, probability=probabilities)
+        findings = all_findings(points, self.finding_params, self.embeddings, self.label_groups)  # the audit's own
         return ClusterView(
             params=params,
             labels=labels,
@@ -274,25 +275,13 @@ class ExplorerData:
         neighbour agreement: recomputing that is the audit's job (``python -m precompute audit``), not a
         page load's.
         """
-        if not has_shape_parameters(self.points) or "agreement" not in self.points:
+        if "agreement" not in self.points:
             return None
         return label_groups(self.points, self.embeddings, self.finding_params, self.points["agreement"].to_numpy())
 
-    def _findings(self, labels: np.ndarray, probabilities: np.ndarray) -> dict[str, list[dict[str, Any]]]:
-        """Merge, continuum, split and novel findings for one clustering (the audit's own functions)."""
-        points = self.points.assign(cluster=labels, probability=probabilities)
-        merges = merge_suggestions(points, self.finding_params, self.embeddings)
-        return {
-            "merge": [f for f in merges if f["kind"] == "merge"],
-            "continuum": [f for f in merges if f["kind"] == "continuum"],
-            "overlap": [f for f in merges if f["kind"] == "overlap"],
-            "split": split_suggestions(points, self.finding_params, groups=self.label_groups),
-            "novel": novel_classes(points, self.finding_params),
-        }
-
     @staticmethod
     def _with_flags(table: pd.DataFrame, findings: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
-        """Add each cluster's findings (merge, continuum, split, novel) as a ``flags`` column."""
+        """Add each cluster's findings (every kind) as a ``flags`` column."""
         flags: dict[int, set[str]] = {}
         for kind, items in findings.items():
             for finding in items:

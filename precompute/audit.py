@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path, json_default, write_text_atomic
-from .audit_findings import FindingParams, glitch_suspicion, merge_suggestions, novel_classes, split_suggestions
+from .audit_findings import FindingParams, all_findings, glitch_suspicion
+from .audit_groups import label_groups
 from .audit_metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
 from .deep_dive import deep_dive_all
 
@@ -96,7 +97,6 @@ def audit_points(
         ]
         .reset_index(drop=True)
     )
-    merges = merge_suggestions(points, params, embeddings)
     dive_members, segments = deep_dive_all(points, embeddings)
     return AuditTables(
         clusters=cluster_table(
@@ -111,13 +111,9 @@ def audit_points(
         ),
         glitches=glitches,
         corrections=corrections,
-        findings={
-            "merge": [f for f in merges if f["kind"] == "merge"],
-            "continuum": [f for f in merges if f["kind"] == "continuum"],
-            "overlap": [f for f in merges if f["kind"] == "overlap"],
-            "split": split_suggestions(points, params, embeddings, agreement=glitches["agreement"].to_numpy()),
-            "novel": novel_classes(points, params),
-        },
+        findings=all_findings(
+            points, params, embeddings, label_groups(points, embeddings, params, glitches["agreement"].to_numpy())
+        ),
         segments=segments,
         deep_dive=dive_members,
         params=params,

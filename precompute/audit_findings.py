@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from .audit_groups import TwoGroups, has_shape_parameters, label_groups
+from .audit_groups import TwoGroups
 from .audit_metrics import contingency
 from .classes import CATCH_ALL_LABELS
 from .cluster import NOISE_LABEL
@@ -51,6 +51,7 @@ from .neighbours import knn_label_probabilities, label_mixing, nearest_neighbour
 __all__ = [
     "CATCH_ALL_LABELS",
     "FindingParams",
+    "all_findings",
     "glitch_suspicion",
     "label_mixing",
     "merge_suggestions",
@@ -180,25 +181,17 @@ def _components(graph: dict[tuple[str, str], list[int]]) -> list[set[str]]:
 
 
 def split_suggestions(
-    points: pd.DataFrame,
-    params: FindingParams,
-    embeddings: np.ndarray | None = None,
-    groups: dict[str, TwoGroups] | None = None,
-    agreement: np.ndarray | None = None,
+    points: pd.DataFrame, params: FindingParams, groups: dict[str, TwoGroups] | None = None
 ) -> list[dict]:
     """Labels holding two shapes; each with the clusters its members fall in, shares and examples.
 
-    Where the points carry Omicron shape parameters and ``embeddings`` (or
-    precomputed ``groups``) are given, a split needs both views to agree
-    (`precompute.audit_groups`; ``agreement`` is each point's neighbour
-    agreement when already known): ``evidence`` is ``omicron+neighbours``.
-    Without those parameters (an image folder), a label with a substantial
-    share of its members in each of two or more clusters is reported, with
-    ``evidence`` ``clusters``: the weaker rule, since a clustering also cuts one
-    shape in two by loudness.
+    ``groups`` are the run's two-view groups (`precompute.audit_groups.label_groups`,
+    clustering-independent): each becomes a split with ``evidence``
+    ``omicron+neighbours``. Without them (no Omicron parameters, an image
+    folder), a label with a substantial share of its members in each of two or
+    more clusters is reported, with ``evidence`` ``clusters``: the weaker rule,
+    since a clustering also cuts one shape in two by loudness.
     """
-    if groups is None and embeddings is not None and has_shape_parameters(points):
-        groups = label_groups(points, embeddings, params, agreement)
     if groups is not None:
         return [_two_view_split(points, found, params) for _, found in sorted(groups.items())]
     return _cluster_splits(points, params)
@@ -276,6 +269,20 @@ def _examples_by_cluster_and_label(points: pd.DataFrame, n: int = 5) -> dict[tup
     for cluster, label, gid in zip(head["cluster"], head["label"], head["gravityspy_id"].astype(str), strict=True):
         out.setdefault((int(cluster), label), []).append(gid)
     return out
+
+
+def all_findings(
+    points: pd.DataFrame, params: FindingParams, embeddings: np.ndarray, groups: dict[str, TwoGroups] | None
+) -> dict[str, list[dict]]:
+    """Every finding for one clustering, by kind: what the audit writes and the dashboard shows per re-cut."""
+    merges = merge_suggestions(points, params, embeddings)
+    return {
+        "merge": [f for f in merges if f["kind"] == "merge"],
+        "continuum": [f for f in merges if f["kind"] == "continuum"],
+        "overlap": [f for f in merges if f["kind"] == "overlap"],
+        "split": split_suggestions(points, params, groups),
+        "novel": novel_classes(points, params),
+    }
 
 
 def novel_classes(

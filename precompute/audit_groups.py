@@ -36,14 +36,13 @@ import numpy as np
 import pandas as pd
 
 from .classes import CATCH_ALL_LABELS
-from .neighbours import knn_label_probabilities, label_mixing
+from .neighbours import label_mixing, neighbour_agreement
 
 __all__ = [
     "SHAPE_PARAMETERS",
     "TwoGroups",
     "has_shape_parameters",
     "label_groups",
-    "neighbour_agreement",
     "two_gaussian_fit",
 ]
 
@@ -135,25 +134,24 @@ def has_shape_parameters(points: pd.DataFrame) -> bool:
     )
 
 
-def neighbour_agreement(embeddings: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """Per point, the share of its ``k`` nearest neighbours (cosine, itself excluded) that carry its label."""
-    classes, probabilities, _ = knn_label_probabilities(np.asarray(embeddings), labels, k)
-    return probabilities[np.arange(len(labels)), np.searchsorted(classes, labels)]
-
-
 def label_groups(
     points: pd.DataFrame,
     embeddings: np.ndarray,
     params,
     agreement: np.ndarray | None = None,
-) -> dict[str, TwoGroups]:
+) -> dict[str, TwoGroups] | None:
     """Labels whose members form two groups in both views (see the module docstring), with those groups.
+
+    None when the points carry no usable Omicron shape parameter (an image
+    folder): the split finding then falls back to the clusters-only rule.
 
     ``params`` is the audit's `FindingParams` (``min_count``, ``min_label_share``,
     ``min_delta_bic``, ``mix_k``, ``max_mixing``, ``k``, ``min_majority``);
     ``agreement`` is each point's neighbour agreement (the per-glitch audit's,
     computed here when not given).
     """
+    if not has_shape_parameters(points):
+        return None
     labels = points["label"].astype(str).to_numpy()
     if agreement is None:
         agreement = neighbour_agreement(embeddings, labels, params.k)

@@ -153,7 +153,7 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
         coded = np.searchsorted(classes, labels)
         quality = get_label_quality_scores(coded, pred_probs)
         peers.append((float(roc_auc_score(target, 1 - quality[scored])), k, coded, pred_probs, quality))
-    _, peer_k, coded, pred_probs, quality = max(peers, key=lambda peer: peer[0])
+    peer_auc, peer_k, coded, pred_probs, quality = max(peers, key=lambda peer: peer[0])
     issues = find_label_issues(coded, pred_probs)
     suspicion = {
         "n_scored": int(scored.sum()),
@@ -165,7 +165,7 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
         "cleanlab": {
             "k": peer_k,
             "roc_auc_by_k": {str(k): round(auc, 4) for auc, k, *_ in peers},
-            "roc_auc": float(roc_auc_score(target, 1 - quality[scored])),
+            "roc_auc": peer_auc,
             "average_precision": float(average_precision_score(target, 1 - quality[scored])),
             "issues_flagged": int(issues[scored].sum()),
             "issues_precision": float(target[issues[scored]].mean()) if issues[scored].any() else None,

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["knn_label_probabilities", "label_mixing", "nearest_neighbours", "rank_weighted_agreement"]
+__all__ = [
+    "knn_label_probabilities",
+    "label_mixing",
+    "nearest_neighbours",
+    "neighbour_agreement",
+    "rank_weighted_agreement",
+]
 
 
 #: Members of a label pair used for its mixing statistic at most (a seeded sample beyond), so that a re-cut of a
@@ -82,3 +88,9 @@ def rank_weighted_agreement(labels: np.ndarray, neighbours: np.ndarray) -> np.nd
     weights = 1.0 / np.arange(1, neighbours.shape[1] + 1)
     same = labels[neighbours] == labels[:, None]
     return (same * weights).sum(axis=1) / weights.sum()
+
+
+def neighbour_agreement(embeddings: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per point, the share of its ``k`` nearest neighbours (cosine, itself excluded) that carry its label."""
+    classes, probabilities, _ = knn_label_probabilities(np.asarray(embeddings), labels, k)
+    return probabilities[np.arange(len(labels)), np.searchsorted(classes, labels)]

@@ -204,7 +204,7 @@ def _split_scene() -> tuple[pd.DataFrame, np.ndarray]:
 
 def test_a_label_with_two_durations_that_look_different_is_a_split():
     points, embeddings = _split_scene()
-    splits = split_suggestions(points, PARAMS, embeddings)
+    splits = split_suggestions(points, PARAMS, label_groups(points, embeddings, PARAMS))
     assert [f["label"] for f in splits] == ["Scattered_Light"]
     split = splits[0]
     assert split["evidence"] == "omicron+neighbours"
@@ -229,7 +229,8 @@ def test_why_the_other_labels_are_not_splits():
     assert "Whistle" in label_groups(points, embeddings, trusting)
     # Blip: two clusters, one duration -> no Omicron groups; the clusters-only rule (no Omicron columns) sees it
     assert "Blip" not in label_groups(points, embeddings, FindingParams(min_majority=0.0, max_mixing=-1.0))
-    fallback = split_suggestions(points.drop(columns="duration"), PARAMS, embeddings)
+    no_omicron = points.drop(columns="duration")
+    fallback = split_suggestions(no_omicron, PARAMS, label_groups(no_omicron, embeddings, PARAMS))
     assert "Blip" in [f["label"] for f in fallback]
     assert {f["evidence"] for f in fallback} == {"clusters"}
 
@@ -252,4 +253,6 @@ def test_missing_or_impossible_omicron_values_are_left_out_not_fatal():
     assert not np.isin([0, 1, 2, 3], groups["Scattered_Light"].members).any()
     # no usable value at all: the clusters-only rule, said so
     empty = points.assign(duration=np.nan)
-    assert {f["evidence"] for f in split_suggestions(empty, PARAMS, embeddings)} == {"clusters"}
+    assert {f["evidence"] for f in split_suggestions(empty, PARAMS, label_groups(empty, embeddings, PARAMS))} == {
+        "clusters"
+    }
