@@ -59,12 +59,23 @@ def _wait(predicate, timeout: float = 20.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+JS_HOVERED_POINT = """
+const hovered = document.querySelector('#map .js-plotly-plot')._hoverdata || [];
+return hovered.length && hovered[0].curveNumber === 0 ? hovered[0].pointNumber : null;
+"""
+
+
 def _move_to_point(dash_duo, point: int, click: bool = False) -> None:
-    """Move the mouse onto one point of the main trace (and click it)."""
+    """Move the mouse onto one point of the main trace, wait until Plotly hovers it, and click it if asked.
+
+    Plotly throttles hover and picks WebGL points asynchronously, so on a loaded machine a click sent with
+    the move can find no point under the mouse; clicking only once the hover has landed is what a user does.
+    """
+    driver = dash_duo.driver
     layer = dash_duo.find_element("#map .nsewdrag")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", layer)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", layer)
     # offsets from the drag layer's top-left corner (selenium 4.2, which dash[testing] installs)
-    dx, dy = dash_duo.driver.execute_script(
+    dx, dy = driver.execute_script(
         """
         const gd = document.querySelector('#map .js-plotly-plot');
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, tr = gd._fullData[0];
@@ -72,9 +83,17 @@ def _move_to_point(dash_duo, point: int, click: bool = False) -> None:
         """,
         point,
     )
-    actions = ActionChains(dash_duo.driver).move_to_element_with_offset(layer, int(dx), int(dy))
-    # Plotly throttles hover: a click in the same instant as the move finds no point under the mouse
-    (actions.pause(0.5).click() if click else actions).perform()
+    for nudge in (0, 1, -1, 2):  # a mouse that does not move raises no new hover: nudge it by a pixel
+        ActionChains(driver).move_to_element_with_offset(layer, int(dx) + nudge, int(dy)).perform()
+        try:
+            _wait(lambda: driver.execute_script(JS_HOVERED_POINT) is not None, timeout=5, what="the hover")
+            break
+        except AssertionError:
+            continue
+    else:
+        raise AssertionError(f"Plotly never hovered point {point} at ({dx:.0f}, {dy:.0f}) px")
+    if click:
+        ActionChains(driver).move_to_element_with_offset(layer, int(dx) + nudge, int(dy)).click().perform()
 
 
 @pytest.fixture(scope="module")
@@ -157,9 +176,7 @@ def test_hover_shows_the_four_windows_and_they_load(served):
         ),
         what="the tooltip images to load",
     )
-    hovered = dash_duo.driver.execute_script(
-        "return document.querySelector('#map .js-plotly-plot')._hoverdata[0].pointNumber"
-    )  # point 0 or one drawn on top of it
+    hovered = dash_duo.driver.execute_script(JS_HOVERED_POINT)  # point 0 or one drawn on top of it
     row = data.points.iloc[hovered]
     assert f"{row['label']} · {row['gravityspy_id']}" in dash_duo.find_element("#map-tooltip").text
     _shot(dash_duo, "hover")
@@ -170,9 +187,7 @@ def test_click_opens_the_detail_view_and_a_neighbour_moves_to_it(served):
     dash_duo, data = served
     _move_to_point(dash_duo, 3, click=True)
     dash_duo.wait_for_element("#detail-content", timeout=15)
-    clicked = dash_duo.driver.execute_script(
-        "return document.querySelector('#map .js-plotly-plot')._hoverdata[0].pointNumber"
-    )
+    clicked = dash_duo.driver.execute_script(JS_HOVERED_POINT)
     assert data.points["gravityspy_id"].iat[clicked] in dash_duo.find_element("#detail-panel").text
     assert len(dash_duo.find_elements("#detail-content .detail-img")) == 4
     _shot(dash_duo, "detail")
