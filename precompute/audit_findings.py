@@ -197,7 +197,12 @@ def split_suggestions(
     return _cluster_splits(points, params)
 
 
+#: Units of the Omicron parameters, for the evidence line.
+_UNITS = {"duration": " s", "peak_frequency": " Hz", "bandwidth": " Hz"}
+
+
 def _two_view_split(points: pd.DataFrame, found: TwoGroups, params: FindingParams) -> dict:
+    """One label's run-wide groups as a split finding, placed in this clustering's clusters."""
     clusters = points["cluster"].to_numpy()[found.members]
     ids = points["gravityspy_id"].astype(str).to_numpy()[found.members]
     unit = _UNITS.get(found.parameter, "")
@@ -207,7 +212,7 @@ def _two_view_split(points: pd.DataFrame, found: TwoGroups, params: FindingParam
     in_clusters = clusters != NOISE_LABEL
     counts = pd.Series(clusters[in_clusters]).value_counts()
     held = counts[counts >= params.min_count]
-    groups = {}
+    groups, examples = {}, {}
     for g, name in enumerate(names):
         mine = found.group == g
         where = pd.Series(clusters[mine & in_clusters]).value_counts()
@@ -216,6 +221,7 @@ def _two_view_split(points: pd.DataFrame, found: TwoGroups, params: FindingParam
             "clusters": {str(int(c)): int(n) for c, n in where.items()},
             "noise": int((mine & ~in_clusters).sum()),
         }
+        examples[name] = ids[mine][:5].tolist()
     return {
         "kind": "split",
         "label": found.label,
@@ -226,12 +232,8 @@ def _two_view_split(points: pd.DataFrame, found: TwoGroups, params: FindingParam
         "groups": groups,
         "clusters": sorted(int(c) for c in held.index),
         "shares": {str(int(c)): round(float(n) / max(int(in_clusters.sum()), 1), 3) for c, n in held.items()},
-        "examples": {name: ids[found.group == g][:5].tolist() for g, name in enumerate(names)},
+        "examples": examples,
     }
-
-
-#: Units of the Omicron parameters, for the evidence line.
-_UNITS = {"duration": " s", "peak_frequency": " Hz", "bandwidth": " Hz"}
 
 
 def _cluster_splits(points: pd.DataFrame, params: FindingParams) -> list[dict]:

@@ -31,12 +31,16 @@ Numpy only (a small EM in one dimension): fast and deterministic.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .classes import CATCH_ALL_LABELS
 from .neighbours import label_mixing, neighbour_agreement
+
+if TYPE_CHECKING:  # audit_findings imports this module
+    from .audit_findings import FindingParams
 
 __all__ = [
     "SHAPE_PARAMETERS",
@@ -137,7 +141,7 @@ def has_shape_parameters(points: pd.DataFrame) -> bool:
 def label_groups(
     points: pd.DataFrame,
     embeddings: np.ndarray,
-    params,
+    params: FindingParams,
     agreement: np.ndarray | None = None,
 ) -> dict[str, TwoGroups] | None:
     """Labels whose members form two groups in both views (see the module docstring), with those groups.

@@ -49,14 +49,22 @@ def _shot(dash_duo, name: str) -> None:
     dash_duo.driver.save_screenshot(str(ARTIFACTS / f"explorer-{name}.png"))
 
 
-def _wait(predicate, timeout: float = 20.0, what: str = "condition"):
+def _poll(predicate, timeout: float):
+    """The predicate's first truthy value within ``timeout`` seconds, else None."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    return None
+
+
+def _wait(predicate, timeout: float = 20.0, what: str = "condition"):
+    value = _poll(predicate, timeout)
+    if not value:
+        raise AssertionError(f"timed out waiting for {what}")
+    return value
 
 
 JS_HOVERED_POINT = """
@@ -85,11 +93,8 @@ def _move_to_point(dash_duo, point: int, click: bool = False) -> None:
     )
     for nudge in (0, 1, -1, 2):  # a mouse that does not move raises no new hover: nudge it by a pixel
         ActionChains(driver).move_to_element_with_offset(layer, int(dx) + nudge, int(dy)).perform()
-        try:
-            _wait(lambda: driver.execute_script(JS_HOVERED_POINT) is not None, timeout=5, what="the hover")
+        if _poll(lambda: driver.execute_script(JS_HOVERED_POINT) is not None, timeout=5):
             break
-        except AssertionError:
-            continue
     else:
         raise AssertionError(f"Plotly never hovered point {point} at ({dx:.0f}, {dy:.0f}) px")
     if click:
