@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,8 @@ from precompute.synth.generate import GenerationResult, generate_dataset
 
 from .helpers import dashboard_plan, link_tree, small_plan
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +59,38 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     run_pipeline(config, show_progress=False, argv=["test"])
     return out
+
+
+@pytest.fixture(scope="module")
+def server(small_run: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The real entry point, ``python app.py --run RUN``, in its own process (as a user starts it); its URL.
+
+    Its own process also keeps it free of what the test process has loaded (torch, OpenMP), like a deployment.
+    One per test module, with its own cache, so that what one module builds (trees) never leaks into another.
+    """
+    from explorer.client import free_port
+
+    from .browser import healthy, wait
+
+    port = free_port()
+    env = {**os.environ, "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
+    log = (tmp_path_factory.mktemp("server-log") / "app.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--run", str(small_run), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait(lambda: process.poll() is not None or healthy(url), timeout=120, what="the server to start")
+        assert process.poll() is None, f"app.py exited with {process.returncode}; see {log.name}"
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
 
 
 def pytest_setup_options():

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,121 +16,17 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select
 
-from explorer.client import free_port
 from explorer.data import ExplorerData
 
+from .browser import JS_CANVAS_PIXELS, JS_HOVERED_POINT, move_to_point, wait
 from .conftest import ARTIFACTS
 
-ROOT = Path(__file__).resolve().parent.parent
-
 pytestmark = pytest.mark.browser
-
-JS_CANVAS_PIXELS = """
-const canvases = [...document.querySelectorAll('#map canvas')];
-let best = 0;
-for (const c of canvases) {
-  const gl = c.getContext('webgl', {preserveDrawingBuffer: true}) || c.getContext('experimental-webgl');
-  if (!gl || !c.width || !c.height) continue;
-  const px = new Uint8Array(c.width * c.height * 4);
-  gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
-  let n = 0;
-  for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
-  best = Math.max(best, n);
-}
-return best;
-"""
 
 
 def _shot(dash_duo, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     dash_duo.driver.save_screenshot(str(ARTIFACTS / f"explorer-{name}.png"))
-
-
-def _poll(predicate, timeout: float):
-    """The predicate's first truthy value within ``timeout`` seconds, else None."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return None
-
-
-def _wait(predicate, timeout: float = 20.0, what: str = "condition"):
-    value = _poll(predicate, timeout)
-    if not value:
-        raise AssertionError(f"timed out waiting for {what}")
-    return value
-
-
-JS_HOVERED_POINT = """
-const hovered = document.querySelector('#map .js-plotly-plot')._hoverdata || [];
-return hovered.length && hovered[0].curveNumber === 0 ? hovered[0].pointNumber : null;
-"""
-
-
-def _move_to_point(dash_duo, point: int, click: bool = False) -> None:
-    """Move the mouse onto one point of the main trace, wait until Plotly hovers it, and click it if asked.
-
-    Plotly throttles hover and picks WebGL points asynchronously, so on a loaded machine a click sent with
-    the move can find no point under the mouse; clicking only once the hover has landed is what a user does.
-    """
-    driver = dash_duo.driver
-    layer = dash_duo.find_element("#map .nsewdrag")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", layer)
-    # offsets from the drag layer's top-left corner (selenium 4.2, which dash[testing] installs)
-    dx, dy = driver.execute_script(
-        """
-        const gd = document.querySelector('#map .js-plotly-plot');
-        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, tr = gd._fullData[0];
-        return [xa.l2p(tr.x[arguments[0]]), ya.l2p(tr.y[arguments[0]])];
-        """,
-        point,
-    )
-    for nudge in (0, 1, -1, 2):  # a mouse that does not move raises no new hover: nudge it by a pixel
-        ActionChains(driver).move_to_element_with_offset(layer, int(dx) + nudge, int(dy)).perform()
-        if _poll(lambda: driver.execute_script(JS_HOVERED_POINT) is not None, timeout=5):
-            break
-    else:
-        raise AssertionError(f"Plotly never hovered point {point} at ({dx:.0f}, {dy:.0f}) px")
-    if click:
-        ActionChains(driver).move_to_element_with_offset(layer, int(dx) + nudge, int(dy)).click().perform()
-
-
-@pytest.fixture(scope="module")
-def server(small_run, tmp_path_factory):
-    """The real entry point, ``python app.py --run RUN``, in its own process (as a user starts it).
-
-    Its own process also keeps it free of what the test process has loaded (torch, OpenMP), like a deployment.
-    """
-    port = free_port()
-    env = {**os.environ, "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
-    log = (tmp_path_factory.mktemp("server-log") / "app.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "--run", str(small_run), "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: process.poll() is not None or _healthy(url), timeout=120, what="the server to start")
-        assert process.poll() is None, f"app.py exited with {process.returncode}; see {log.name}"
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +39,7 @@ def data(small_run, tmp_path_factory) -> ExplorerData:
 def served(dash_br, server, data):
     dash_br.server_url = server
     dash_br.wait_for_element("#map .main-svg", timeout=30)
-    _wait(lambda: dash_br.driver.execute_script(JS_CANVAS_PIXELS) > 0, what="the scatter to be drawn")
+    wait(lambda: dash_br.driver.execute_script(JS_CANVAS_PIXELS) > 0, what="the scatter to be drawn")
     dash_br.wait_for_element("#cluster-grid .ag-row", timeout=20)
     dash_br.wait_for_element("#map-legend .legend-item", timeout=20)  # the initial recolouring has landed
     time.sleep(0.5)  # and Plotly has redrawn with it
@@ -170,11 +63,11 @@ def test_page_draws_the_scatter_and_shows_the_run(served):
 
 def test_hover_shows_the_four_windows_and_they_load(served):
     dash_duo, data = served
-    _move_to_point(dash_duo, 0)
+    move_to_point(dash_duo.driver, 0)
     dash_duo.wait_for_element("#map-tooltip .map-tip img", timeout=15)
     images = dash_duo.find_elements("#map-tooltip .map-tip img")
     assert len(images) == 4
-    _wait(
+    wait(
         lambda: all(
             dash_duo.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i)
             for i in images
@@ -190,7 +83,7 @@ def test_hover_shows_the_four_windows_and_they_load(served):
 
 def test_click_opens_the_detail_view_and_a_neighbour_moves_to_it(served):
     dash_duo, data = served
-    _move_to_point(dash_duo, 3, click=True)
+    move_to_point(dash_duo.driver, 3, click=True)
     dash_duo.wait_for_element("#detail-content", timeout=15)
     clicked = dash_duo.driver.execute_script(JS_HOVERED_POINT)
     assert data.points["gravityspy_id"].iat[clicked] in dash_duo.find_element("#detail-panel").text
@@ -209,14 +102,14 @@ def test_min_cluster_size_changes_the_clusters_and_the_table(served):
     handle = dash_duo.find_element("#mcs-slider [role=slider]")
     width = slider.size["width"]
     ActionChains(dash_duo.driver).drag_and_drop_by_offset(handle, int(width * 0.15), 0).perform()
-    _wait(lambda: _clusters_shown(dash_duo) != before, what="the cluster table to change")
+    wait(lambda: _clusters_shown(dash_duo) != before, what="the cluster table to change")
     assert 0 < _clusters_shown(dash_duo) < before
     badge = dash_duo.find_element("#cluster-metrics .badge").text
     assert badge == f"{_clusters_shown(dash_duo)} clusters"
     assert "mcs 3" not in dash_duo.find_element("#current-params").text
     _shot(dash_duo, "reclustered")
     dash_duo.find_element("#reset-params").click()
-    _wait(lambda: _clusters_shown(dash_duo) == before, what="reset to the run's parameters")
+    wait(lambda: _clusters_shown(dash_duo) == before, what="reset to the run's parameters")
     assert dash_duo.get_logs() == []
 
 
@@ -228,7 +121,7 @@ def test_choosing_a_cluster_highlights_it_and_opens_its_panel(served):
         dash_duo.find_element("#cluster-grid .ag-center-cols-container .ag-row[row-index='0']").get_attribute("row-id")
     )
     size = int((data.points["cluster"] == cluster).sum())
-    highlighted = _wait(
+    highlighted = wait(
         lambda: dash_duo.driver.execute_script(
             "const gd = document.querySelector('#map .js-plotly-plot'); return gd.data[1].x.length;"
         ),
@@ -250,7 +143,7 @@ def test_correction_table_download_is_a_valid_csv(served):
     dash_duo.wait_for_element("#audit-grid .ag-row", timeout=15)
     _shot(dash_duo, "audit")
     dash_duo.find_element("#download-corrections").click()
-    content = _wait(lambda: _downloaded(dash_duo), what="the downloaded file")
+    content = wait(lambda: _downloaded(dash_duo), what="the downloaded file")
     rows = list(csv.DictReader(io.StringIO(content)))
     assert len(rows) == len(corrections)
     assert {"gravityspy_id", "current_label", "proposed_label", "cluster", "suspicion", "min_cluster_size"} <= set(
@@ -300,7 +193,7 @@ def test_box_selection_shows_the_glitches_and_exports_them(served):
     assert len(dash_duo.find_elements("#selection-panel .thumb-box")) == min(selected, 60)
     _shot(dash_duo, "selection")
     dash_duo.find_element("#export-selection").click()
-    content = _wait(lambda: _downloaded(dash_duo, "selection"), what="the exported selection")
+    content = wait(lambda: _downloaded(dash_duo, "selection"), what="the exported selection")
     rows = list(csv.DictReader(io.StringIO(content)))
     assert len(rows) == selected
     assert {"gravityspy_id", "label", "cluster", "min_cluster_size", "min_samples"} <= set(rows[0])
@@ -317,7 +210,7 @@ def test_a_min_samples_change_rebuilds_the_tree_in_the_background(served):
     dash_duo.wait_for_contains_text("#current-params", "ms 5", timeout=15)
     data.tree(5, build=True)
     expected = data.view(data.params_from({"min_samples": 5})).n_clusters
-    _wait(lambda: _clusters_shown(dash_duo) == expected, what="the table of the new tree")
+    wait(lambda: _clusters_shown(dash_duo) == expected, what="the table of the new tree")
     assert dash_duo.get_logs() == []
 
 
@@ -327,7 +220,7 @@ def test_colouring_and_filtering_change_the_legend(served):
     dash_duo.wait_for_contains_text("#map-legend", data.labels[0], timeout=15)
     assert len(dash_duo.find_elements("#map-legend .legend-item")) == len(data.labels)
     Select(dash_duo.find_element("#colour-by")).select_by_value("suspicion")
-    _wait(lambda: not dash_duo.find_elements("#map-legend .legend-item"), what="a continuous colour scale")
+    wait(lambda: not dash_duo.find_elements("#map-legend .legend-item"), what="a continuous colour scale")
     assert dash_duo.driver.execute_script(
         "return document.querySelector('#map .js-plotly-plot')._fullData[0].marker.showscale"
     )
