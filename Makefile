@@ -57,10 +57,13 @@ demo-run: $(DEMO_RUN)/manifest.json  ## embed, map and cluster the demo data set
 
 demo: install demo-run  ## install, build the demo data set and its run (reused when present), serve the dashboard
 	$(PY) -m precompute inspect --run $(DEMO_RUN)
-	$(PY) app.py --run $(DEMO_RUN) --host $(HOST) --port $(PORT)
+	$(MAKE) --no-print-directory serve RUN=$(DEMO_RUN)
 
-serve: install  ## serve the dashboard on RUN=path (default: the demo run) at HOST:PORT
-	$(PY) app.py --run $(or $(RUN),$(DEMO_RUN)) --host $(HOST) --port $(PORT)
+# The production server (gunicorn, settings in gunicorn.conf.py), as the container runs it; `python app.py`
+# is Flask's development server, for `--debug` work on the dashboard itself.
+serve: install  ## serve the dashboard on RUN=path (default: the demo run) at HOST:PORT with gunicorn
+	@echo "Serving $(or $(RUN),$(DEMO_RUN)) at http://$(HOST):$(PORT)/ (gunicorn; Ctrl-C stops it)"
+	GSX_RUN=$(or $(RUN),$(DEMO_RUN)) GSX_HOST=$(HOST) GSX_PORT=$(PORT) exec $(VENV)/bin/gunicorn app:server
 
 test: install-dev  ## install everything (Chromium and podman too) and run the whole test suite
 	scripts/ensure-chromium.sh

@@ -20,6 +20,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from precompute.deep_dive import deep_dive
 
 from .colors import label_colour
+from .components import graph
 from .data import ClusterView, ExplorerData
 from .figures import COLOUR_MODES, colouring, share_bars
 from .layout import preview_url
@@ -375,8 +376,8 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
                         ],
                         className="d-flex justify-content-between align-items-center mt-2",
                     ),
-                    dcc.Graph(
-                        figure=share_bars(labels.to_dict(), "Labels in the selection", height=160),
+                    graph(
+                        share_bars(labels.to_dict(), "Labels in the selection", height=160),
                         config={"displayModeBar": False},
                     ),
                     html.Div(
@@ -496,8 +497,8 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
                     f"H {row['entropy_bits']:.2f} bits · {row['effective_labels']:.1f} effective labels",
                     id="cluster-title",
                 ),
-                dcc.Graph(
-                    figure=share_bars(dict(counts / counts.sum()), "Label shares", height=150),
+                graph(
+                    share_bars(dict(counts / counts.sum()), "Label shares", height=150),
                     config={"displayModeBar": False},
                 ),
                 html.Div("Contact sheet: top labels, examples of each", className="small fw-bold"),
@@ -595,8 +596,8 @@ def register_callbacks(app, data: ExplorerData, manager) -> None:
             row = table.loc[int(cluster)]
             cols.append(
                 dbc.Col(
-                    dcc.Graph(
-                        figure=share_bars(
+                    graph(
+                        share_bars(
                             row["label_shares"],
                             f"cluster {cluster}: H = {row['entropy_bits']:.2f} bits, purity {row['purity']:.0%}",
                         ),

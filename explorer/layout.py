@@ -6,6 +6,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from .components import graph
 from .data import ExplorerData
 from .figures import COLOUR_MODES, colouring, map_figure
 
@@ -115,13 +116,13 @@ def _map_card(data: ExplorerData, app) -> dbc.Card:
             ),
             dbc.CardBody(
                 [
-                    dcc.Graph(
+                    graph(
+                        map_figure(data.points, initial),
                         id="map",
-                        figure=map_figure(data.points, initial),
                         clear_on_unhover=True,
                         responsive=True,
                         style={"height": "calc(100vh - 235px)", "minHeight": "420px"},
-                        config={"displaylogo": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]},
+                        config={"scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]},
                     ),
                     dcc.Tooltip(id="map-tooltip", direction="right", loading_text="loading…", zindex=2000),
                     html.Div(id="map-legend", className="legend small"),

@@ -119,4 +119,6 @@ def add_routes(
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # a window this page opens on another origin gets no handle to it, so nothing can be posted across
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response

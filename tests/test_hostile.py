@@ -189,6 +189,7 @@ def test_h6_security_headers_and_no_debug_on_every_kind_of_response(served):
         assert headers["X-Content-Type-Options"] == "nosniff", path
         assert headers["X-Frame-Options"] == "DENY", path
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert headers["Cross-Origin-Opener-Policy"] == "same-origin", path
         assert b"Traceback" not in body
     assert _request(server, "GET", "/_reload-hash")[0] in (200, 404)  # hot reload is off: no file list
     assert b'"hot_reload": true' not in _request(server, "GET", "/")[2]

@@ -9,10 +9,12 @@ network and page event), which dash[testing]'s driver does not record.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,10 +23,10 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from .browser import JS_CANVAS_PIXELS, move_to_point, wait
-from .conftest import ARTIFACTS
+from explorer.components import PRIVATE_CONFIG
 
-pytestmark = pytest.mark.browser
+from .browser import JS_CANVAS_PIXELS, move_to_point, wait
+from .conftest import ARTIFACTS, ROOT
 
 #: DevTools events that name a URL the page requested, navigated to or opened, and where the URL is.
 _URL_EVENTS = {
@@ -140,6 +142,7 @@ def _windows(driver, original: str) -> list[str]:
     return urls
 
 
+@pytest.mark.browser
 def test_using_every_part_of_the_dashboard_contacts_no_other_origin(recorder, server):
     driver = recorder.driver
     original = driver.current_window_handle
@@ -191,3 +194,59 @@ def test_using_every_part_of_the_dashboard_contacts_no_other_origin(recorder, se
     offending = [t for t in titles if any(w in t.lower() for w in ("share", "cloud", "upload", "edit in", "studio"))]
     assert not offending, f"the mode bar offers sharing or upload: {offending}"
     assert titles, "the map has no mode bar: the buttons this test must click were not found"
+
+
+def _graph_calls(path: Path) -> list[int]:
+    """Lines of ``path`` that build a dcc.Graph directly (``dcc.Graph(...)``, or ``Graph(...)`` imported from dash)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in ("dash", "dash.dcc", "dash_core_components")
+        for alias in node.names
+        if alias.name == "Graph"
+    }
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if (isinstance(func, ast.Attribute) and func.attr == "Graph") or (
+            isinstance(func, ast.Name) and func.id in imported
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_every_graph_is_made_by_the_one_private_factory():
+    """A new figure cannot forget the private config: only explorer.components.graph builds a dcc.Graph."""
+    sources = [ROOT / "app.py", *sorted((ROOT / "explorer").rglob("*.py"))]
+    direct = {
+        str(path.relative_to(ROOT)): lines
+        for path in sources
+        if path.name != "components.py" and (lines := _graph_calls(path))
+    }
+    assert not direct, f"dcc.Graph built outside explorer.components.graph (lines): {direct}"
+    assert _graph_calls(ROOT / "explorer" / "components.py"), "the factory itself was not found by this check"
+
+
+def test_the_served_page_asks_plotly_for_no_sharing(small_run, tmp_path):
+    from explorer import create_app
+
+    app = create_app(small_run, cache_dir=tmp_path / "cache", warm=False)
+    graphs = []
+
+    def walk(component):
+        if getattr(component, "_type", None) == "Graph":
+            graphs.append(component)
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, list | tuple) else [children]:
+            if child is not None and hasattr(child, "_type"):
+                walk(child)
+
+    walk(app.layout)
+    assert graphs, "no graph in the layout"
+    for component in graphs:
+        for key, value in PRIVATE_CONFIG.items():
+            assert component.config[key] == value, (component.id, key)
+        assert "sendChartToCloud" in component.config["modeBarButtonsToRemove"]
