@@ -1,4 +1,4 @@
-"""The clustering engine: HDBSCAN with its single-linkage tree built once and re-cut at will.
+"""Stage 6 (cluster): HDBSCAN with its single-linkage tree built once and re-cut at will; also the dashboard's.
 
 HDBSCAN's single-linkage tree depends only on ``min_samples`` (through the core
 distances); ``min_cluster_size``, the selection method (``eom``/``leaf``) and
@@ -37,7 +37,10 @@ __all__ = [
     "ClusterParams",
     "ClusterResult",
     "ClusterTree",
+    "check_fits",
     "cluster_points",
+    "fit_to_size",
+    "size_limits",
 ]
 
 #: Label of points HDBSCAN leaves unclustered.
@@ -100,6 +103,47 @@ class ClusterParams:
         }
 
 
+def size_limits(n_points: int) -> dict[str, int]:
+    """The largest ``min_cluster_size`` and ``min_samples`` that ``n_points`` points allow: the one size rule.
+
+    A cluster can hold every point; a core distance needs ``min_samples``
+    *other* points. The pipeline lowers settings to these limits
+    (`fit_to_size`), the dashboard and the tree refuse values above them (`check_fits`).
+    """
+    return {"min_cluster_size": n_points, "min_samples": n_points - 1}
+
+
+def _over_limit(name: str, value: int, n_points: int) -> str | None:
+    if value <= size_limits(n_points)[name]:
+        return None
+    relation = "at most" if name == "min_cluster_size" else "smaller than"
+    return f"{name} must be {relation} the number of points ({n_points}), got {value}"
+
+
+def check_fits(n_points: int, *, min_samples: int | None = None, min_cluster_size: int | None = None) -> None:
+    """Raise `ClusterParamError`, naming the parameter and the limit, if a given value is too big for the data."""
+    for name, value in (("min_samples", min_samples), ("min_cluster_size", min_cluster_size)):
+        problem = None if value is None else _over_limit(name, value, n_points)
+        if problem:
+            raise ClusterParamError(problem)
+
+
+def fit_to_size(params: ClusterParams, n_points: int) -> tuple[ClusterParams, list[str]]:
+    """``params`` with the values a data set of ``n_points`` cannot satisfy lowered to its limits, and a note for each."""
+    limits = size_limits(n_points)
+    size = min(params.min_cluster_size, limits["min_cluster_size"])
+    samples = min(params.min_samples, limits["min_samples"])
+    notes = [
+        f"{name} lowered from {old} to {new}: only {n_points} points"
+        for name, old, new in (
+            ("min_cluster_size", params.min_cluster_size, size),
+            ("min_samples", params.min_samples, samples),
+        )
+        if old != new
+    ]
+    return ClusterParams(size, samples, params.selection_method, params.epsilon), notes
+
+
 @dataclass(frozen=True)
 class ClusterResult:
     """Labels and per-point and per-cluster scores of one cut of the tree."""
@@ -140,10 +184,7 @@ class ClusterTree:
         points = np.ascontiguousarray(points, dtype=np.float64)
         if len(points) < 2:
             raise ClusterParamError(f"clustering needs at least 2 points, got {len(points)}")
-        if min_samples >= len(points):
-            raise ClusterParamError(
-                f"min_samples must be smaller than the number of points ({len(points)}), got {min_samples}"
-            )
+        check_fits(len(points), min_samples=min_samples)
         if not np.isfinite(points).all():
             raise ClusterParamError("points to cluster contain NaN or infinite coordinates")
         # reproducible: the parallel Boruvka otherwise breaks ties between equal distances by thread timing
@@ -172,10 +213,7 @@ class ClusterTree:
             raise ClusterParamError(
                 f"this tree was built for min_samples={self.min_samples}, not {params.min_samples}; build another"
             )
-        if params.min_cluster_size > self.n_points:
-            raise ClusterParamError(
-                f"min_cluster_size must be at most the number of points ({self.n_points}), got {params.min_cluster_size}"
-            )
+        check_fits(self.n_points, min_cluster_size=params.min_cluster_size)
         condensed = condense_tree(self.linkage, min_cluster_size=int(params.min_cluster_size))
         cluster_tree = cluster_tree_from_condensed_tree(condensed)
         if params.selection_method == "eom":

@@ -1,4 +1,4 @@
-"""Stage 2: ResNet-18 embeddings (512-d, ``fc`` replaced by identity), on the GPU when there is one.
+"""Stage 3 (embed): ResNet-18 embeddings (512-d, ``fc`` replaced by identity), on the GPU when there is one.
 
 The only module that imports torch. ``auto`` picks CUDA when available; there
 the model runs in bf16 autocast with channels_last, and a DataLoader with
@@ -74,6 +74,7 @@ class LoadedModel:
     weights_used: str  #: 'imagenet:IMAGENET1K_V1', 'random:seed=42' or 'file:<path>'
     weights_id: str  #: what the embedding cache keys on (includes the file's hash)
     warnings: list[str]
+    gpu: str | None = None  #: the GPU's name when ``device`` is cuda (recorded in the manifest)
 
 
 def resolve_device(requested: str) -> str:
@@ -148,9 +149,11 @@ def load_resnet18(config: EmbedConfig) -> LoadedModel:
         weights_id = f"file-sha256:{_file_sha256(path)}"
     model.fc = torch.nn.Identity()
     model.eval().to(device)
+    gpu = None
     if device == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    return LoadedModel(model, device, used, weights_id, warnings)
+        gpu = torch.cuda.get_device_name(0)
+    return LoadedModel(model, device, used, weights_id, warnings, gpu)
 
 
 class _ImageSet:

@@ -1,4 +1,4 @@
-"""Stage 4: the embedding cache, keyed by image content + model + weights + preprocessing.
+"""Stages 2 (hash) and 3 (embed): content keys, and the embedding cache keyed by content + model + weights + preprocessing.
 
 Vectors are stored in shards (``shard-<n>.npz``, each written atomically) under
 a folder named by the fingerprint of everything that changes an embedding. A

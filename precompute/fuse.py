@@ -1,4 +1,4 @@
-"""Stage 3: one vector per glitch from its time windows (``unit='glitch'``), or one per image.
+"""Stage 4 (fuse): one vector per glitch from its time windows (``unit='glitch'``), or one per image.
 
 Each window's vector is L2-normalised first, so every window weighs the same
 whatever its activation scale. Then:

@@ -1,9 +1,10 @@
 """``python -m precompute run``: from a data set on disk to a run directory.
 
-Stages, each timed and recorded in the manifest: read -> hash -> embed (cached)
--> fuse -> reduce (UMAP) -> cluster -> previews -> write. Every stage that can
-take long shows a progress bar with its rate. Expensive work is cached by
-content (embeddings, previews), so an interrupted or repeated run redoes only
+The stages run in the order of `STAGES`, each timed in the manifest
+(``timings_s``; the cluster stage as ``cluster-tree`` and ``cluster-cut``), and
+each module's docstring gives its stage's number. Every stage that can take
+long shows a progress bar with its rate. Expensive work is cached by content
+(embeddings, previews, the map), so an interrupted or repeated run redoes only
 what it had not finished; the run directory itself appears atomically at the end.
 """
 
@@ -24,7 +25,7 @@ import pandas as pd
 
 from . import __version__
 from .audit import audit_points, write_audit
-from .cluster import ClusterParams, ClusterTree
+from .cluster import ClusterParams, ClusterTree, fit_to_size
 from .embed import EmbedConfig
 from .embed_cache import EmbeddingCache, content_keys, default_cache_dir
 from .errors import DataError, PrecomputeError
@@ -35,9 +36,22 @@ from .progress import counter
 from .reduce import UMAPConfig
 from .rundir import MANIFEST_VERSION, clear_leftovers, write_run
 
-__all__ = ["RunConfig", "RunSummary", "run_pipeline"]
+__all__ = ["STAGES", "RunConfig", "RunSummary", "run_pipeline"]
 
 log = logging.getLogger("precompute")
+
+#: The stages of a run, numbered in the order they run: (name, the modules that do it).
+STAGES = (
+    ("read", "precompute.io"),  # 1: the data set's glitches and images, every image decoded once
+    ("hash", "precompute.embed_cache"),  # 2: a content key per stored image
+    ("embed", "precompute.preprocess, precompute.embed, precompute.embed_cache"),  # 3: ResNet-18 vectors, cached
+    ("fuse", "precompute.fuse"),  # 4: one vector per glitch from its windows (glitch unit only)
+    ("reduce", "precompute.reduce"),  # 5: the UMAP map, cached by its input
+    ("cluster", "precompute.cluster"),  # 6: the HDBSCAN tree, and its cut
+    ("previews", "precompute.previews"),  # 7: thumbnails, detail crops, plot-area energy
+    ("audit", "precompute.audit"),  # 8: metrics, findings, suspicion, deep dives
+    ("write", "precompute.rundir"),  # 9: the run directory, atomically
+)
 
 
 @dataclass(frozen=True)
@@ -137,13 +151,17 @@ def _versions() -> dict[str, str]:
     return out
 
 
-class _Stages:
-    """Times named stages and keeps the order they ran in."""
+@dataclass
+class _Progress:
+    """What a run gathers as it goes: each stage's time, the warnings, the inputs it had to skip."""
 
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
+    show_progress: bool
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
-    def run(self, name: str, fn, *args, **kwargs):
+    def stage(self, name: str, fn, *args, **kwargs):
+        """Run one stage (or step of one) and record its time under ``name``."""
         log.info("stage %s ...", name)
         start = time.perf_counter()
         result = fn(*args, **kwargs)
@@ -151,15 +169,32 @@ class _Stages:
         return result
 
 
+def _read(config: RunConfig, progress: _Progress) -> tuple[Any, pd.DataFrame, list[str]]:
+    """Stage 1: the data set, and the images of the windows asked for."""
+    dataset = progress.stage(
+        "read", read_dataset, config.data, format=config.format, metadata=config.metadata,
+        show_progress=progress.show_progress,
+    )  # fmt: skip
+    progress.skipped.extend(dataset.report.skipped_images)
+    windows = list(config.windows) if config.windows else dataset.windows
+    unknown = sorted(set(windows) - set(dataset.windows))
+    if unknown:
+        raise DataError(f"--windows {', '.join(unknown)} not in the data set, which has {', '.join(dataset.windows)}")
+    images = dataset.images[dataset.images["window"].isin(windows)].reset_index(drop=True)
+    if images.empty:
+        raise DataError(f"no images left in {config.data} after choosing windows {windows}")
+    return dataset, images, windows
+
+
 def _embed(
-    config: RunConfig, rows, keys, loader, warnings, skipped, show_progress
+    config: RunConfig, rows: list[tuple[str, str]], keys: list[str], loader, progress: _Progress
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Vectors for every row: from the cache, or computed (and cached shard by shard)."""
+    """Stage 3: a vector for every row, from the cache or computed (and cached shard by shard); NaN where it failed."""
     from .embed import EMBEDDING_DIM, embed_images, load_resnet18
 
     embed_config = config.embed_config()
     loaded = load_resnet18(embed_config)
-    warnings.extend(loaded.warnings)
+    progress.warnings.extend(loaded.warnings)
     fingerprint = {
         "model": "resnet18",
         "weights": loaded.weights_id,
@@ -167,11 +202,11 @@ def _embed(
         "version": 1,
     }
     cache = EmbeddingCache(config.cache_dir, fingerprint)
-    warnings.extend(f"embedding cache shard unreadable, re-embedded: {s}" for s in cache.unreadable_shards)
+    progress.warnings.extend(f"embedding cache shard unreadable, re-embedded: {s}" for s in cache.unreadable_shards)
     todo = [i for i, key in enumerate(keys) if key not in cache]
     hits = len(rows) - len(todo)
     failed: dict[int, str] = {}
-    with counter(total=len(todo), desc="embed", unit="image", enabled=show_progress) as bar:
+    with counter(total=len(todo), desc="embed", unit="image", enabled=progress.show_progress) as bar:
         for start in range(0, len(todo), config.shard_images):
             chunk = todo[start : start + config.shard_images]
             shard_keys, shard_vectors = [], []
@@ -188,7 +223,7 @@ def _embed(
                 bar.update(len(indices))
             cache.put(shard_keys, np.asarray(shard_vectors, dtype=np.float32).reshape(len(shard_keys), -1))
     for row, error in failed.items():
-        skipped.append({"source": rows[row][1], "reason": f"could not be embedded: {error}"})
+        progress.skipped.append({"source": rows[row][1], "reason": f"could not be embedded: {error}"})
     good = [i for i in range(len(rows)) if i not in failed]
     vectors = np.full((len(rows), EMBEDDING_DIM), np.nan, dtype=np.float32)
     if good:
@@ -202,22 +237,58 @@ def _embed(
         "embedded": len(todo) - len(failed),
         "cache_hits": hits,
     }
-    if loaded.device == "cuda":
-        import torch
-
-        info["gpu"] = torch.cuda.get_device_name(0)
+    if loaded.gpu is not None:
+        info["gpu"] = loaded.gpu
     return vectors, info
 
 
-def _fit_to_size(params: ClusterParams, n_points: int, warnings: list[str]) -> ClusterParams:
-    """Lower HDBSCAN settings that a small data set cannot satisfy, saying so in the warnings."""
-    size = min(params.min_cluster_size, n_points)
-    samples = min(params.min_samples, n_points - 1)
-    if size != params.min_cluster_size:
-        warnings.append(f"min_cluster_size lowered from {params.min_cluster_size} to {size}: only {n_points} points")
-    if samples != params.min_samples:
-        warnings.append(f"min_samples lowered from {params.min_samples} to {samples}: only {n_points} points")
-    return ClusterParams(size, samples, params.selection_method, params.epsilon)
+def _points(
+    config: RunConfig, glitches: pd.DataFrame, images: pd.DataFrame, vectors: np.ndarray, windows: list[str],
+    progress: _Progress,
+) -> tuple[pd.DataFrame, np.ndarray]:  # fmt: skip
+    """Stage 4: the points to map (a glitch with its windows fused, or an image) with their metadata and vectors."""
+    glitches = glitches.set_index("gravityspy_id")
+    if config.unit == "glitch":
+        ids, point_vectors, n_windows = progress.stage(
+            "fuse", fuse_windows, images, vectors, windows, method=config.fusion
+        )
+        points = glitches.loc[ids].reset_index()
+        points.insert(1, "window", "fused")
+        points["n_windows"] = n_windows
+    else:
+        point_vectors = vectors
+        points = glitches.loc[images["gravityspy_id"]].reset_index()
+        points.insert(1, "window", images["window"].to_numpy())
+        points["n_windows"] = 1
+    points.insert(0, "point_id", np.arange(len(points)))
+    return points, point_vectors
+
+
+def _cluster(config: RunConfig, coords: np.ndarray, progress: _Progress) -> tuple[ClusterParams, ClusterTree, Any]:
+    """Stage 6: the tree for the run's min_samples (settings lowered to what the data allows), and its cut."""
+    params, notes = fit_to_size(config.cluster, len(coords))
+    progress.warnings.extend(notes)
+    tree = progress.stage("cluster-tree", ClusterTree.build, coords, params.min_samples)
+    return params, tree, progress.stage("cluster-cut", tree.cut, params)
+
+
+def _previews(config: RunConfig, dataset, images: pd.DataFrame, progress: _Progress) -> pd.DataFrame:
+    """Stage 7: every image's previews (cached by content), and its plot-area energy as new columns."""
+    from .previews import make_previews
+
+    rows = list(zip(images["kind"], images["source"], images["key"], strict=True))
+    results = progress.stage(
+        "previews", make_previews, rows, dataset.load_image, config.cache_dir, workers=max(1, config.workers),
+        show_progress=progress.show_progress,
+    )  # fmt: skip
+    for (_, source, _), (error, _) in zip(rows, results, strict=True):
+        if error:
+            progress.warnings.append(f"no preview for {source}: {error}")
+    stats = [s for _, s in results]
+    images = images.copy()
+    for column in ("energy_mean", "energy_p99"):
+        images[column] = [np.nan if s is None else s[column] for s in stats]
+    return images
 
 
 def _point_intensity(points: pd.DataFrame, images: pd.DataFrame) -> np.ndarray:
@@ -229,78 +300,12 @@ def _point_intensity(points: pd.DataFrame, images: pd.DataFrame) -> np.ndarray:
     return keyed.reindex(pd.MultiIndex.from_arrays([points["gravityspy_id"], points["window"]])).to_numpy(dtype=float)
 
 
-def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[str] | None = None) -> RunSummary:
-    """Run every stage and write ``config.out``; see the module docstring."""
-    from .previews import link_previews, make_previews
-    from .reduce import reduce_cached
-
-    stages = _Stages()
-    warnings: list[str] = []
-    started = dt.datetime.now(dt.UTC)
-    leftovers = clear_leftovers(config.out)  # what a killed run left beside config.out
-    for note in leftovers:
-        log.warning("%s", note)
-    dataset = stages.run(
-        "read", read_dataset, config.data, format=config.format, metadata=config.metadata, show_progress=show_progress
-    )
-    skipped: list[dict[str, str]] = list(dataset.report.skipped_images)
-    images = dataset.images
-    windows = list(config.windows) if config.windows else dataset.windows
-    unknown = sorted(set(windows) - set(dataset.windows))
-    if unknown:
-        raise DataError(f"--windows {', '.join(unknown)} not in the data set, which has {', '.join(dataset.windows)}")
-    images = images[images["window"].isin(windows)].reset_index(drop=True)
-    if images.empty:
-        raise DataError(f"no images left in {config.data} after choosing windows {windows}")
-    rows = list(zip(images["kind"], images["source"], strict=True))
-    keys = stages.run("hash", content_keys, rows, show_progress=show_progress)
-    vectors, embed_info = stages.run(
-        "embed", _embed, config, rows, keys, dataset.load_image, warnings, skipped, show_progress
-    )
-
-    ok = ~np.isnan(vectors).any(axis=1)
-    images = images.assign(key=keys)[ok].reset_index(drop=True)
-    vectors = vectors[ok]
-    glitches = dataset.glitches.set_index("gravityspy_id")
-    if config.unit == "glitch":
-        ids, point_vectors, n_windows = stages.run("fuse", fuse_windows, images, vectors, windows, method=config.fusion)
-        points = glitches.loc[ids].reset_index()
-        points.insert(1, "window", "fused")
-        points["n_windows"] = n_windows
-    else:
-        point_vectors = vectors
-        points = glitches.loc[images["gravityspy_id"]].reset_index()
-        points.insert(1, "window", images["window"].to_numpy())
-        points["n_windows"] = 1
-    coords, map_reused = stages.run("reduce", reduce_cached, point_vectors, config.umap, warnings, config.cache_dir)
-    params = _fit_to_size(config.cluster, len(coords), warnings)
-    tree = stages.run("cluster-tree", ClusterTree.build, coords, params.min_samples)
-    result = stages.run("cluster-cut", tree.cut, params)
-
-    points.insert(0, "point_id", np.arange(len(points)))
-    points["x"], points["y"] = coords[:, 0], coords[:, 1]
-    points["cluster"] = result.labels
-    points["probability"] = result.probabilities
-    points["outlier_score"] = result.outlier_scores
-    preview_rows = list(zip(images["kind"], images["source"], images["key"], strict=True))
-    preview_results = stages.run(
-        "previews",
-        make_previews,
-        preview_rows,
-        dataset.load_image,
-        config.cache_dir,
-        workers=max(1, config.workers),
-        show_progress=show_progress,
-    )
-    for (_, source, _), (error, _) in zip(preview_rows, preview_results, strict=True):
-        if error:
-            warnings.append(f"no preview for {source}: {error}")
-    stats = [s for _, s in preview_results]
-    for column in ("energy_mean", "energy_p99"):
-        images[column] = [np.nan if s is None else s[column] for s in stats]
-    points["intensity"] = _point_intensity(points, images)
-
-    manifest = {
+def _manifest(
+    config: RunConfig, dataset, windows: list[str], started: dt.datetime, argv: list[str] | None, **run: Any
+) -> dict[str, Any]:
+    """What the run read, with which settings and versions, what it found and what went wrong: ``manifest.json``."""
+    result, progress = run["result"], run["progress"]
+    return {
         "manifest_version": MANIFEST_VERSION,
         "created_utc": started.isoformat(timespec="seconds"),
         "command": argv if argv is not None else sys.argv,
@@ -315,28 +320,61 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
             "report": dataset.report.as_dict(),
         },
         "parameters": config.parameters(),
-        "cluster_params_used": params.as_dict(),
-        "umap_map_from_cache": map_reused,
-        "embedding": embed_info,
-        "n_points": len(points),
+        "cluster_params_used": run["params"].as_dict(),
+        "umap_map_from_cache": run["map_reused"],
+        "embedding": run["embed_info"],
+        "n_points": run["n_points"],
         "n_clusters": result.n_clusters,
         "noise_fraction": result.noise_fraction,
         "cluster_persistence": result.persistence.tolist(),
         "versions": _versions(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "seed": config.seed,
-        "timings_s": stages.timings,
-        "warnings": warnings,
-        "skipped": skipped,
-        "leftovers_cleared": leftovers,
+        "timings_s": progress.timings,  # the same dict: the audit's time lands in it before the manifest is written
+        "warnings": progress.warnings,
+        "skipped": progress.skipped,
+        "leftovers_cleared": run["leftovers"],
+        "audit": run["audit"].summary.as_dict(),
     }
-    image_table = images[["gravityspy_id", "window", "kind", "source", "key", "energy_mean", "energy_p99"]]
 
-    tables = stages.run(
-        "audit", audit_points, points, point_vectors, persistence=result.persistence, run_parameters=config.parameters()
-    )
-    manifest["audit"] = tables.summary.as_dict()
-    warnings.extend(tables.summary.warnings)
+
+def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[str] | None = None) -> RunSummary:
+    """Run every stage of `STAGES` and write ``config.out``; see the module docstring."""
+    from .previews import link_previews
+    from .reduce import reduce_cached
+
+    progress = _Progress(show_progress)
+    started = dt.datetime.now(dt.UTC)
+    leftovers = clear_leftovers(config.out)  # what a killed run left beside config.out
+    for note in leftovers:
+        log.warning("%s", note)
+    dataset, images, windows = _read(config, progress)  # 1
+    rows = list(zip(images["kind"], images["source"], strict=True))
+    keys = progress.stage("hash", content_keys, rows, show_progress=show_progress)  # 2
+    vectors, embed_info = progress.stage("embed", _embed, config, rows, keys, dataset.load_image, progress)  # 3
+    ok = ~np.isnan(vectors).any(axis=1)
+    images = images.assign(key=keys)[ok].reset_index(drop=True)
+    points, point_vectors = _points(config, dataset.glitches, images, vectors[ok], windows, progress)  # 4
+    coords, map_reused = progress.stage(
+        "reduce", reduce_cached, point_vectors, config.umap, progress.warnings, config.cache_dir
+    )  # 5
+    params, tree, result = _cluster(config, coords, progress)  # 6
+    points = points.assign(
+        x=coords[:, 0], y=coords[:, 1], cluster=result.labels, probability=result.probabilities,
+        outlier_score=result.outlier_scores,
+    )  # fmt: skip
+    images = _previews(config, dataset, images, progress)  # 7
+    points["intensity"] = _point_intensity(points, images)
+    tables = progress.stage(
+        "audit", audit_points, points, point_vectors, persistence=result.persistence,
+        run_parameters=config.parameters(),
+    )  # 8  # fmt: skip
+    progress.warnings.extend(tables.summary.warnings)
+    manifest = _manifest(
+        config, dataset, windows, started, argv, result=result, progress=progress, params=params,
+        map_reused=map_reused, embed_info=embed_info, n_points=len(points), leftovers=leftovers, audit=tables,
+    )  # fmt: skip
+    image_table = images[["gravityspy_id", "window", "kind", "source", "key", "energy_mean", "energy_p99"]]
 
     def fill(staging: Path) -> None:
         link_previews(list(image_table["key"]), config.cache_dir, staging / "previews")
@@ -344,16 +382,11 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
 
     start = time.perf_counter()
     write_run(
-        config.out,
-        manifest=manifest,
-        points=points,
-        images=image_table,
-        embeddings=point_vectors,
-        trees=[tree],
+        config.out, manifest=manifest, points=points, images=image_table, embeddings=point_vectors, trees=[tree],
         add_files=fill,
-    )
-    stages.timings["write"] = round(time.perf_counter() - start, 3)
-    for warning in warnings:
+    )  # 9  # fmt: skip
+    progress.timings["write"] = round(time.perf_counter() - start, 3)
+    for warning in progress.warnings:
         log.warning("%s", warning)
     return RunSummary(
         out=config.out,
@@ -362,6 +395,6 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
         noise_fraction=result.noise_fraction,
         embedded=embed_info["embedded"],
         cache_hits=embed_info["cache_hits"],
-        warnings=warnings,
-        timings=stages.timings,
+        warnings=progress.warnings,
+        timings=progress.timings,
     )

@@ -1,4 +1,4 @@
-"""Stage 1: turn a stored image into the network's input, with only spectrogram pixels in it.
+"""Stage 3 (embed), its first half: turn a stored image into the network's input, with only spectrogram pixels in it.
 
 A full Gravity Spy figure is cropped to its plot area (``img[66:532, 105:671]``)
 so that no axis, tick label, title or colorbar reaches the network; the HDF5

@@ -1,4 +1,4 @@
-"""Stage 7: small previews of each window for hover, and the full plot-area crop for the detail view.
+"""Stage 7 (previews): small previews of each window for hover, and the plot-area crop for the detail view.
 
 Both are WebP files named by the image's content key, made once into the
 cache and linked into each run directory, so a re-run makes none again.

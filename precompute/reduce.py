@@ -1,4 +1,4 @@
-"""Stage 5: UMAP to two dimensions, seeded. The only module that imports umap.
+"""Stage 5 (reduce): UMAP to two dimensions, seeded. The only module that imports umap.
 
 UMAP is slow to import (numba compiles) and to fit on one core: it runs here,
 offline, and its result is cached by the exact input vectors and settings

@@ -1,4 +1,4 @@
-"""Stage 8: the run directory, written atomically and read back cheaply.
+"""Stage 9 (write): the run directory, written atomically and read back cheaply.
 
 Layout (docs/run-directory.md has the full description)::
 

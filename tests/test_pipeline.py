@@ -234,17 +234,15 @@ def test_a_run_loads_and_recuts_without_torch_or_umap(run):
 
 
 def test_cluster_settings_too_big_for_the_data_are_lowered_with_a_warning():
-    from precompute.pipeline import _fit_to_size
+    from precompute.cluster import fit_to_size  # the one size rule, which the pipeline applies
 
-    warnings: list[str] = []
-    params = _fit_to_size(ClusterParams(50, 10), 8, warnings)
+    params, warnings = fit_to_size(ClusterParams(50, 10), 8)
     assert (params.min_cluster_size, params.min_samples) == (8, 7)
     assert warnings == [
         "min_cluster_size lowered from 50 to 8: only 8 points",
         "min_samples lowered from 10 to 7: only 8 points",
     ]
-    assert _fit_to_size(ClusterParams(5, 3), 100, warnings) == ClusterParams(5, 3)
-    assert len(warnings) == 2
+    assert fit_to_size(ClusterParams(5, 3), 100) == (ClusterParams(5, 3), [])
 
 
 def test_audit_command_rewrites_the_metrics_from_the_run(run, capsys):

@@ -1,4 +1,4 @@
-"""Readers of labelled glitch data sets, all returning the canonical `Dataset`.
+"""Stage 1 (read, `precompute.pipeline.STAGES`): readers of labelled glitch data sets, all returning a `Dataset`.
 
 Formats, in the order auto-detection tries them: ``trainingset`` (metadata CSV +
 PNG figures), ``trainingset-h5`` (the HDF5 release), ``imagefolder`` (any
