@@ -2,7 +2,7 @@
 
 Once per run (``run``/``audit``, and the dashboard's load for the split groups):
 per-glitch suspicion (k-NN in the 512-d embedding space) and the split rule's
-Omicron groups (precompute.audit_groups). Per re-cut: the findings (merge,
+Omicron groups (precompute.audit.groups). Per re-cut: the findings (merge,
 continuum, overlap, split placement, novel), which sit on the re-cluster
 callback's path (target there: <= 0.3 s at 34k points, issue 5).
 
@@ -26,14 +26,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import machine_line
-from precompute.audit_findings import (
-    FindingParams,
-    glitch_suspicion,
-    merge_suggestions,
-    novel_classes,
-    split_suggestions,
-)
-from precompute.audit_groups import label_groups
+from precompute.audit.findings import merge_suggestions, novel_classes, split_suggestions
+from precompute.audit.groups import label_groups
+from precompute.audit.params import FindingParams
+from precompute.audit.suspicion import glitch_suspicion
 from precompute.classes import CLASSES
 
 

@@ -197,9 +197,11 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
             """Every callback a parameter change fires: (table + recolour s, all s, table bytes, patch bytes)."""
             tables, t_tables = _callback(url, app_map, "cluster-grid.rowData", [{**store, "value": params}])
             patch, t_colours = _callback(url, app_map, "..map.figure..", [{**colour[0], "value": params}, *colour[1:]])
+            _, t_metrics = _callback(url, app_map, "cluster-metrics.children", [{**store, "value": params}])
             _, t_findings = _callback(url, app_map, "findings.children", [{**store, "value": params}])
             _, t_audit = _callback(url, app_map, "audit-grid.rowData", [{**store, "value": params}])
-            return t_tables + t_colours, t_tables + t_colours + t_findings + t_audit, len(tables), len(patch)
+            every = t_tables + t_colours + t_metrics + t_findings + t_audit
+            return t_tables + t_colours, every, len(tables), len(patch)
 
         _, _, table_bytes, patch_bytes = fire(base)
         payload = len(page) + len(layout) + table_bytes + patch_bytes

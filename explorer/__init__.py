@@ -42,9 +42,9 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     import dash
     import diskcache
 
-    from .callbacks import register_callbacks
     from .data import ExplorerData
     from .layout import create_layout
+    from .panels import register_all
     from .server import add_routes
 
     data = ExplorerData(run_path, cache_dir=cache_dir)
@@ -61,8 +61,8 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
         serve_locally=True,
         update_title=None,
     )
-    app.layout = create_layout(data, app)
-    register_callbacks(app, data, manager)
+    app.layout = create_layout(data)
+    register_all(app, data)
     add_routes(app.server, data, prefix=app.config.routes_pathname_prefix, callback_map=app.callback_map)
     app.server.config["GSX_DATA"] = data
     return app

@@ -1,20 +1,31 @@
-"""Small pieces the panels share. `graph` is the only way the dashboard makes a `dcc.Graph`.
+"""Small pieces the panels share: graphs, thumbnails, colour swatches, CSV exports.
 
-Every figure goes through `graph`, which applies `PRIVATE_CONFIG`: Plotly's
-mode bar offers no way to send a figure off the machine. plotly.js 4 adds a
-"Share chart…" button (``sendChartToCloud``) by default, which opens Plotly
-Cloud in a new window and hands it the figure; Gravity Spy data is often not
-yet public. ``tests/test_no_outside_origin.py`` holds the guarantee in a real
-browser, and a test fails if any module makes a `dcc.Graph` another way.
+`graph` is the only way the dashboard makes a `dcc.Graph`. It applies
+`PRIVATE_CONFIG`, so that Plotly's mode bar offers no way to send a figure off
+the machine: plotly.js 4 adds a "Share chart…" button (``sendChartToCloud``) by
+default, which opens Plotly Cloud in a new window and hands it the figure, and
+Gravity Spy data is often not yet public. ``tests/test_no_outside_origin.py``
+holds the guarantee in a real browser, and fails if any module makes a
+`dcc.Graph` another way.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from dash import dcc
+import pandas as pd
+from dash import dcc, html
 
-__all__ = ["PRIVATE_CONFIG", "graph"]
+from . import ids
+from .colors import label_colour
+
+if TYPE_CHECKING:
+    from .data import ClusterView, ExplorerData
+
+__all__ = ["PRIVATE_CONFIG", "Thumbnails", "csv_download", "graph", "swatch", "with_params"]
 
 #: Plotly config keys that keep a figure on the machine; `graph` applies them over anything a caller asks for.
 #: Keys plotly.js does not know are ignored by it, so the Chart Studio-era ones guard an older or newer bundle.
@@ -40,3 +51,72 @@ def graph(figure: Any, *, config: dict[str, Any] | None = None, **props: Any) ->
     removed = [*merged.get("modeBarButtonsToRemove", []), *_SENDING_BUTTONS]
     merged["modeBarButtonsToRemove"] = list(dict.fromkeys(removed))
     return dcc.Graph(figure=figure, config=merged, **props)
+
+
+def swatch(colour: str) -> html.Span:
+    """A small square of ``colour``, before a label's or a cluster's name."""
+    return html.Span(className="swatch", style={"background": colour})
+
+
+@dataclass(frozen=True)
+class Thumbnails:
+    """Preview images of a run's glitches, with URLs relative to wherever the app is mounted.
+
+    ``relative_path`` is the app's ``get_relative_path`` (``"/previews/..."`` →
+    ``"/prefix/previews/..."``); tests pass a plain function and need no server.
+    """
+
+    data: ExplorerData
+    relative_path: Callable[[str], str]
+
+    def url(self, key: str, size: str = "thumb") -> str:
+        """The URL of one preview (``size`` thumb or detail), served by `explorer.server`."""
+        return self.relative_path(f"/previews/{size}/{key}.webp")
+
+    def windows(self, point: int) -> list[tuple[str, str]]:
+        """(window, preview key) of every time window of ``point``'s glitch, in window order."""
+        return self.data.image_keys.get(str(self.data.points["gravityspy_id"].iat[point]), [])
+
+    def image(self, key: str, *, title: str = "", size: str = "thumb", cls: str = "thumb") -> html.Img:
+        return html.Img(src=self.url(key, size), title=title, className=cls)
+
+    def glitch(self, point: int, *, caption: bool = True, clickable: bool = False) -> html.Div:
+        """One glitch as its 1 s window (or its first), with its label under it; a click opens it if ``clickable``."""
+        row = self.data.points.iloc[point]
+        windows = self.windows(point)
+        key = next((k for w, k in windows if w == "1.0"), windows[0][1] if windows else "")
+        body: list[Any] = [self.image(key, title=f"{row['gravityspy_id']} · {row['label']}")]
+        if caption:
+            body.append(
+                html.Div(
+                    row["label"],
+                    className="thumb-caption",
+                    style={"borderTop": f"3px solid {label_colour(row['label'])}"},
+                )
+            )
+        props: dict[str, Any] = {"className": "thumb-box"}
+        if clickable:
+            props.update(id=ids.goto_point(point), n_clicks=0, role="button")
+        return html.Div(body, **props)
+
+    def row(self, points: Any, *, caption: bool = True, cls: str = "thumb-row") -> html.Div:
+        """Clickable thumbnails of ``points`` side by side."""
+        return html.Div([self.glitch(int(p), caption=caption, clickable=True) for p in points], className=cls)
+
+
+def with_params(table: pd.DataFrame, view: ClusterView) -> pd.DataFrame:
+    """Add the clustering parameters as columns, so an export says what produced it."""
+    p = view.params
+    return table.assign(
+        min_cluster_size=p.min_cluster_size,
+        min_samples=p.min_samples,
+        selection_method=p.selection_method,
+        epsilon=p.epsilon,
+    )
+
+
+def csv_download(table: pd.DataFrame, filename: str) -> dict[str, Any]:
+    """A `dcc.Download` payload of ``table`` as CSV."""
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    return dcc.send_string(buffer.getvalue(), filename, type="text/csv")

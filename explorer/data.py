@@ -6,7 +6,7 @@ which images does a glitch have, who are its nearest neighbours, what does
 the clustering look like for these parameters.
 
 Re-clustering is the pipeline's own code (`precompute.cluster.ClusterTree`,
-`precompute.audit_metrics.cluster_table`, `precompute.audit_findings`), not a
+`precompute.audit.metrics.cluster_table`, `precompute.audit.findings`), not a
 copy. Trees (one per ``min_samples``) and cuts (one per parameter set) are
 cached on disk with diskcache under the cache directory, so every gunicorn
 worker shares them; the run directory itself is never written and may be
@@ -22,27 +22,25 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, fields
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from precompute.audit_findings import FindingParams, all_findings
-from precompute.audit_groups import TwoGroups, label_groups
-from precompute.audit_metrics import GlobalMetrics, cluster_table, global_metrics
-from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree
+from precompute.audit.findings import Findings, all_findings, registry_digest
+from precompute.audit.groups import TwoGroups, label_groups
+from precompute.audit.metrics import GlobalMetrics, cluster_table, global_metrics
+from precompute.audit.params import FindingParams
+from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree, check_fits
 from precompute.rundir import Run, load_run
 
 __all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
 
 #: Upper bound on min_cluster_size / min_samples accepted from a request (before the data-size bound).
 MAX_PARAM = 100_000
-#: Bumped when what a cached `ClusterView` holds changes (e.g. a new kind of finding), so that views a shared
-#: disk cache kept from an older version are recomputed rather than served.
-_VIEW_FORMAT = 3
 
 
 def default_cache_dir() -> Path:
@@ -57,9 +55,9 @@ class ClusterView:
     params: ClusterParams
     labels: np.ndarray
     probabilities: np.ndarray
-    table: pd.DataFrame  #: precompute.audit_metrics.cluster_table, plus a flags column
+    table: pd.DataFrame  #: precompute.audit.metrics.cluster_table, plus a flags column
     metrics: GlobalMetrics  #: clusters vs human labels
-    findings: dict[str, list[dict[str, Any]]]  #: by kind (precompute.audit_findings.all_findings)
+    findings: Findings  #: by kind (precompute.audit.findings.all_findings)
 
     @property
     def n_clusters(self) -> int:
@@ -68,6 +66,17 @@ class ClusterView:
     @property
     def noise_fraction(self) -> float:
         return float(np.mean(self.labels == NOISE_LABEL))
+
+
+@cache
+def _view_format() -> str:
+    """What a cached `ClusterView` holds: its fields and every kind of finding's form (the findings registry).
+
+    Part of every view's cache key, so a shared disk cache never serves a view an
+    older version computed: adding a kind of finding, or changing one, changes it.
+    """
+    form = json.dumps([[f.name for f in fields(ClusterView)], registry_digest()])
+    return hashlib.sha256(form.encode()).hexdigest()[:12]
 
 
 class ExplorerData:
@@ -133,6 +142,14 @@ class ExplorerData:
         return out
 
     @cached_property
+    def point_of_id(self) -> dict[str, int]:
+        """gravityspy_id -> its first point (a glitch's only point, or its first window's with one point per image)."""
+        out: dict[str, int] = {}
+        for point, gid in enumerate(self.points["gravityspy_id"].astype(str)):
+            out.setdefault(gid, point)
+        return out
+
+    @cached_property
     def known_keys(self) -> frozenset[str]:
         """Content keys of this run's images: the only previews the server will send."""
         return frozenset(self.images["key"].astype(str))
@@ -190,10 +207,7 @@ class ExplorerData:
         if isinstance(values["epsilon"], int) and not isinstance(values["epsilon"], bool):
             values["epsilon"] = float(values["epsilon"])
         params = ClusterParams(**values)
-        if params.min_samples >= self.n_points:
-            raise ValueError(f"min_samples must be smaller than the number of points ({self.n_points})")
-        if params.min_cluster_size > self.n_points:
-            raise ValueError(f"min_cluster_size must be at most the number of points ({self.n_points})")
+        check_fits(self.n_points, min_samples=params.min_samples, min_cluster_size=params.min_cluster_size)
         return params
 
     def has_tree(self, min_samples: int) -> bool:
@@ -234,7 +248,7 @@ class ExplorerData:
         shared disk cache (so other workers and later requests skip the work).
         Raises `ValueError` when the tree for ``params.min_samples`` has not been built.
         """
-        key = f"view/v{_VIEW_FORMAT}/{self.run_id}/{self.finding_params.digest()}/{json.dumps(params.as_dict(), sort_keys=True)}"
+        key = f"view/{_view_format()}/{self.run_id}/{self.finding_params.digest()}/{json.dumps(params.as_dict(), sort_keys=True)}"
         view = self._views.get(key)
         if view is not None:
             return view
@@ -247,6 +261,17 @@ class ExplorerData:
             while len(self._views) > 8:
                 self._views.pop(next(iter(self._views)))
         return view
+
+    def view_for(self, raw: dict[str, Any] | None) -> ClusterView:
+        """The clustering a user's stored parameters ask for; the run's own if they are invalid or its tree unbuilt.
+
+        What every callback reads: parameters arrive from the browser with each
+        request, and a bad or stale value must never fail a panel.
+        """
+        try:
+            return self.view(self.params_from(raw))
+        except ValueError:
+            return self.view(self.run_params)
 
     def _compute_view(self, params: ClusterParams) -> ClusterView:
         tree = self.tree(params.min_samples)
@@ -268,7 +293,7 @@ class ExplorerData:
         )
 
     def _label_groups(self) -> dict[str, TwoGroups] | None:
-        """Labels holding two shapes by Omicron parameters and neighbours (precompute.audit_groups).
+        """Labels holding two shapes by Omicron parameters and neighbours (precompute.audit.groups).
 
         Independent of the clustering, so computed once, when the run is loaded, and shared by every re-cut.
         None (splits from clusters only) without Omicron parameters, or without the audit's per-glitch
@@ -280,14 +305,13 @@ class ExplorerData:
         return label_groups(self.points, self.embeddings, self.finding_params, self.points["agreement"].to_numpy())
 
     @staticmethod
-    def _with_flags(table: pd.DataFrame, findings: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    def _with_flags(table: pd.DataFrame, findings: Findings) -> pd.DataFrame:
         """Add each cluster's findings (every kind) as a ``flags`` column."""
         flags: dict[int, set[str]] = {}
         for kind, items in findings.items():
             for finding in items:
-                for cluster in finding.get("clusters", [finding.get("cluster")]):
-                    if cluster is not None:
-                        flags.setdefault(int(cluster), set()).add(kind)
+                for cluster in finding.clusters_involved():
+                    flags.setdefault(int(cluster), set()).add(kind)
         table = table.copy()
         table["flags"] = [", ".join(sorted(flags.get(int(c), ()))) for c in table["cluster"]]
         return table

@@ -1,14 +1,19 @@
-"""Figures as pure functions: data in, `plotly.graph_objects.Figure` (or plain dicts for a Patch) out.
+"""Figures as pure functions: data in, `plotly.graph_objects.Figure` (or the marker settings of a Patch) out.
 
-The map is one WebGL trace holding every point. Its colours are numeric codes
-into a colour scale, so a recolouring (`dash.Patch`) sends one small integer
-per point and a few colour stops, never coordinates. Trace 1 outlines the
-chosen cluster, trace 2 the chosen glitch. The legend is HTML beside the map
-(`legend_items`), so it can change without touching the figure.
+The map is one WebGL trace holding every point, plus two highlight traces, in
+the order `explorer.ids.MapTrace` names. Its colours are numeric codes into a
+colour scale, so a recolouring (`dash.Patch`) sends one small integer per point
+and a few colour stops, never coordinates. The legend is HTML beside the map
+(`Colouring.legend`, drawn by the map panel), so it can change without
+touching the figure.
+
+A colour mode is a function ``(points, clusters) -> Colouring`` listed in
+`COLOUR_MODES` with its menu text: adding one is adding a function and a line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,19 +21,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .colors import NOISE_COLOUR, cluster_colour, label_colour
+from .ids import MapTrace
 
 __all__ = ["COLOUR_MODES", "Colouring", "colouring", "map_figure", "share_bars"]
 
-#: What the map can be coloured by: value -> menu text.
-COLOUR_MODES = {
-    "cluster": "Cluster",
-    "label": "Human label",
-    "proposed": "Proposed vs current label",
-    "suspicion": "Suspicion",
-    "snr": "SNR",
-    "ifo": "Detector",
-}
 _IFO_COLOURS = {"H1": "#E66100", "L1": "#5D3A9B"}
+_AGREES = "agrees with its neighbours"
 
 
 @dataclass(frozen=True)
@@ -76,69 +74,99 @@ def _continuous(values: np.ndarray, scale: str, title: str, *, log: bool = False
     )
 
 
+def _by_cluster(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    unique, codes = np.unique(clusters, return_inverse=True)  # vectorised: this runs on every re-cut
+    ids = [int(c) for c in unique]
+    names = ["noise" if c < 0 else f"cluster {c}" for c in ids]
+    return _discrete(codes, [cluster_colour(c) for c in ids], names)
+
+
+def _by_category(values: np.ndarray, colour_of: Callable[[str], str], first: str | None = None) -> Colouring:
+    """Discrete colours for string ``values``, legend sorted by name (``first``, if present, at the top)."""
+    unique, inverse = np.unique(values, return_inverse=True)
+    names = sorted(unique.tolist(), key=lambda v: (v != first, v))
+    codes = np.array([names.index(u) for u in unique], dtype=np.int64)[inverse]
+    return _discrete(codes, [colour_of(n) for n in names], names)
+
+
+def _by_label(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    return _by_category(points["label"].astype(str).to_numpy(), label_colour)
+
+
+def _by_proposal(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    labels = points["label"].astype(str).to_numpy()
+    proposed = points["proposed_label"].astype(str).to_numpy()
+    found = _by_category(
+        np.where(proposed == labels, _AGREES, proposed),
+        lambda n: NOISE_COLOUR if n == _AGREES else label_colour(n),
+        first=_AGREES,
+    )
+    legend = [(n if n == _AGREES else f"→ {n}", c, k) for n, c, k in found.legend]
+    return Colouring(marker=found.marker, legend=legend)
+
+
+def _by_detector(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    return _by_category(points["ifo"].astype(str).to_numpy(), lambda n: _IFO_COLOURS.get(n, NOISE_COLOUR))
+
+
+def _by_suspicion(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    return _continuous(points["suspicion"].to_numpy(), "YlOrRd", "suspicion")
+
+
+def _by_snr(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    return _continuous(points["snr"].to_numpy(), "Plasma", "log10 SNR", log=True)
+
+
+#: What the map can be coloured by: value -> (menu text, colouring of (points, current clusters)), in menu order.
+COLOUR_MODES: dict[str, tuple[str, Callable[[pd.DataFrame, np.ndarray], Colouring]]] = {
+    "cluster": ("Cluster", _by_cluster),
+    "label": ("Human label", _by_label),
+    "proposed": ("Proposed vs current label", _by_proposal),
+    "suspicion": ("Suspicion", _by_suspicion),
+    "snr": ("SNR", _by_snr),
+    "ifo": ("Detector", _by_detector),
+}
+
+
 def colouring(mode: str, points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
     """Colours of every point for a colour mode (`COLOUR_MODES`); ``clusters`` is the current cut."""
-    if mode == "cluster":
-        unique, codes = np.unique(clusters, return_inverse=True)  # vectorised: this runs on every re-cut
-        ids = [int(c) for c in unique]
-        names = ["noise" if c < 0 else f"cluster {c}" for c in ids]
-        return _discrete(codes, [cluster_colour(c) for c in ids], names)
-    if mode in ("label", "proposed", "ifo"):
-        column = "label" if mode != "ifo" else "ifo"
-        values = points[column].astype(str).to_numpy()
-        if mode == "proposed":
-            proposed = points["proposed_label"].astype(str).to_numpy()
-            values = np.where(proposed == values, "agrees with its neighbours", proposed)
-        unique, inverse = np.unique(values, return_inverse=True)
-        names = sorted(unique.tolist(), key=lambda v: (v != "agrees with its neighbours", v))
-        codes = np.array([names.index(u) for u in unique], dtype=np.int64)[inverse]
-        if mode == "ifo":
-            colours = [_IFO_COLOURS.get(n, NOISE_COLOUR) for n in names]
-        else:
-            colours = [NOISE_COLOUR if n == "agrees with its neighbours" else label_colour(n) for n in names]
-        if mode == "proposed":
-            names = [n if n == "agrees with its neighbours" else f"→ {n}" for n in names]
-        return _discrete(codes, colours, names)
-    if mode == "suspicion":
-        return _continuous(points["suspicion"].to_numpy(), "YlOrRd", "suspicion")
-    if mode == "snr":
-        return _continuous(points["snr"].to_numpy(), "Plasma", "log10 SNR", log=True)
-    raise ValueError(f"unknown colour mode {mode!r}; choose one of {', '.join(COLOUR_MODES)}")
+    if mode not in COLOUR_MODES:
+        raise ValueError(f"unknown colour mode {mode!r}; choose one of {', '.join(COLOUR_MODES)}")
+    return COLOUR_MODES[mode][1](points, clusters)
 
 
 def map_figure(points: pd.DataFrame, colours: Colouring) -> go.Figure:
-    """The morphology map: every point in one Scattergl trace, plus two empty highlight traces."""
+    """The morphology map: every point in one Scattergl trace, plus two empty highlight traces (`MapTrace`)."""
     marker = {"size": 5, "opacity": 0.8, **colours.marker}
-    figure = go.Figure(
-        [
-            go.Scattergl(
-                x=points["x"].to_numpy(dtype=np.float32),
-                y=points["y"].to_numpy(dtype=np.float32),
-                mode="markers",
-                marker=marker,
-                customdata=np.arange(len(points), dtype=np.int32),
-                hoverinfo="none",
-                name="glitches",
-                unselected={"marker": {"opacity": 0.15}},
-            ),
-            go.Scattergl(
-                x=[],
-                y=[],
-                mode="markers",
-                hoverinfo="skip",
-                name="cluster",
-                marker={"size": 9, "color": "rgba(0,0,0,0)", "line": {"width": 1.5, "color": "#111"}},
-            ),
-            go.Scattergl(
-                x=[],
-                y=[],
-                mode="markers",
-                hoverinfo="skip",
-                name="glitch",
-                marker={"size": 16, "symbol": "circle-open", "color": "#D00000", "line": {"width": 3}},
-            ),
-        ]
-    )
+    traces = {
+        MapTrace.POINTS: go.Scattergl(
+            x=points["x"].to_numpy(dtype=np.float32),
+            y=points["y"].to_numpy(dtype=np.float32),
+            mode="markers",
+            marker=marker,
+            customdata=np.arange(len(points), dtype=np.int32),
+            hoverinfo="none",
+            name="glitches",
+            unselected={"marker": {"opacity": 0.15}},
+        ),
+        MapTrace.CLUSTER: go.Scattergl(
+            x=[],
+            y=[],
+            mode="markers",
+            hoverinfo="skip",
+            name="cluster",
+            marker={"size": 9, "color": "rgba(0,0,0,0)", "line": {"width": 1.5, "color": "#111"}},
+        ),
+        MapTrace.GLITCH: go.Scattergl(
+            x=[],
+            y=[],
+            mode="markers",
+            hoverinfo="skip",
+            name="glitch",
+            marker={"size": 16, "symbol": "circle-open", "color": "#D00000", "line": {"width": 3}},
+        ),
+    }
+    figure = go.Figure([traces[role] for role in MapTrace])  # the order the map panel's patches address
     figure.update_layout(
         autosize=True,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},

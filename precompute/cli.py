@@ -1,8 +1,10 @@
 """Command line: ``python -m precompute <command>``.
 
 Commands: ``synth`` (generate a synthetic Gravity Spy data set), ``run``
-(embed, map and cluster a data set into a run directory) and ``inspect`` (read
-any supported data set and report what is in it and what is wrong).
+(embed, map, cluster and audit a data set into a run directory), ``audit``
+(recompute a run's audit), ``evaluate`` (score a run's audit against a
+synthetic set's truth and cleanlab) and ``inspect`` (read any supported data
+set, or a run, and report what is in it and what is wrong).
 User errors are printed as one message, without a traceback, with exit code 2.
 """
 
@@ -223,15 +225,9 @@ def _audit(args: argparse.Namespace) -> int:
         print(
             f"  {row.label}: n={row.size}, H(cluster|label)={row.cluster_entropy_bits:.2f} bits over {row.n_clusters} clusters"
         )
-    for kind in ("merge", "continuum"):
-        for finding in tables.findings[kind]:
-            print(f"{kind}: {', '.join(finding['labels'])} (clusters {', '.join(map(str, finding['clusters']))})")
-    for finding in tables.findings["split"]:
-        print(f"split: {finding['label']} over clusters {', '.join(map(str, finding['clusters']))}")
-    for finding in tables.findings["novel"]:
-        print(
-            f"novel: cluster {finding['cluster']} is {finding['purity']:.0%} {finding['label']} ({finding['size']} glitches)"
-        )
+    for items in tables.findings.values():  # every kind, in its order (precompute.audit.findings)
+        for finding in items:
+            print(finding.cli_line())
     print(f"{len(tables.corrections)} proposed corrections (audit/corrections.csv)")
     for warning in g.warnings:
         print(f"warning: {warning}")
@@ -240,7 +236,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate_run, format_evaluation
+    from .audit.evaluate import evaluate_run, format_evaluation
     from .rundir import load_run
 
     print(format_evaluation(evaluate_run(load_run(args.run), args.truth)))

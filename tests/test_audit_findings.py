@@ -8,16 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from precompute.audit_findings import (
-    FindingParams,
-    glitch_suspicion,
-    label_mixing,
-    merge_suggestions,
-    novel_classes,
-    split_suggestions,
-)
-from precompute.audit_groups import label_groups, two_gaussian_fit
-from precompute.neighbours import rank_weighted_agreement
+from precompute.audit.findings import merge_suggestions, novel_classes, split_suggestions
+from precompute.audit.groups import label_groups, two_gaussian_fit
+from precompute.audit.neighbours import label_mixing, rank_weighted_agreement
+from precompute.audit.params import FindingParams
+from precompute.audit.suspicion import glitch_suspicion
 
 PARAMS = FindingParams()
 
@@ -50,35 +45,35 @@ def scene() -> pd.DataFrame:
 
 
 def test_labels_sharing_a_cluster_at_random_are_a_merge(scene):
-    merges = [f for f in merge_suggestions(scene, PARAMS) if f["kind"] == "merge"]
-    assert [f["labels"] for f in merges] == [["Air_Compressor", "Low_Frequency_Lines", "Power_Line"]]
-    assert merges[0]["clusters"] == [0]
-    assert merges[0]["counts"]["0"] == {"Air_Compressor": 12, "Low_Frequency_Lines": 8, "Power_Line": 20}
-    assert len(merges[0]["examples"]["Power_Line"]) == 5
+    merges = [f for f in merge_suggestions(scene, PARAMS) if f.kind == "merge"]
+    assert [f.labels for f in merges] == [["Air_Compressor", "Low_Frequency_Lines", "Power_Line"]]
+    assert merges[0].clusters == [0]
+    assert merges[0].counts["0"] == {"Air_Compressor": 12, "Low_Frequency_Lines": 8, "Power_Line": 20}
+    assert len(merges[0].examples["Power_Line"]) == 5
 
 
 def test_labels_split_along_a_cluster_are_a_continuum_not_a_merge(scene):
-    continua = [f for f in merge_suggestions(scene, PARAMS) if f["kind"] == "continuum"]
-    assert [f["labels"] for f in continua] == [["Blip", "Koi_Fish"]]
-    assert continua[0]["axis_auc"]["Blip | Koi_Fish"] > 0.95
+    continua = [f for f in merge_suggestions(scene, PARAMS) if f.kind == "continuum"]
+    assert [f.labels for f in continua] == [["Blip", "Koi_Fish"]]
+    assert continua[0].axis_auc["Blip | Koi_Fish"] > 0.95
 
 
 def test_a_label_in_two_clusters_is_a_split(scene):
     splits = split_suggestions(scene, PARAMS)
-    assert [f["label"] for f in splits] == ["Scattered_Light"]
-    assert splits[0]["clusters"] == [2, 3]
-    assert splits[0]["shares"] == {"2": pytest.approx(20 / 38, abs=1e-3), "3": pytest.approx(18 / 38, abs=1e-3)}
+    assert [f.label for f in splits] == ["Scattered_Light"]
+    assert splits[0].clusters == [2, 3]
+    assert splits[0].shares == {"2": pytest.approx(20 / 38, abs=1e-3), "3": pytest.approx(18 / 38, abs=1e-3)}
 
 
 def test_a_coherent_catch_all_cluster_is_a_novel_class(scene):
     novel = novel_classes(scene, PARAMS)
-    assert [(f["cluster"], f["label"]) for f in novel] == [(4, "None_of_the_Above")]
-    assert novel[0]["purity"] == pytest.approx(12 / 14, abs=1e-3)
+    assert [(f.cluster, f.label) for f in novel] == [(4, "None_of_the_Above")]
+    assert novel[0].purity == pytest.approx(12 / 14, abs=1e-3)
 
 
 def test_thresholds_change_the_findings(scene):
     strict = FindingParams(min_cluster_share=0.35)
-    assert not [f for f in merge_suggestions(scene, strict) if f["kind"] == "merge"]
+    assert not [f for f in merge_suggestions(scene, strict) if f.kind == "merge"]
     assert split_suggestions(scene, FindingParams(min_label_share=0.6)) == []
 
 
@@ -128,15 +123,15 @@ def test_labels_their_neighbours_tell_apart_are_an_overlap_not_a_merge():
     points, embeddings = _points(rows), np.array(vectors)
 
     found = merge_suggestions(points, PARAMS, embeddings)
-    by_kind = {kind: [f["labels"] for f in found if f["kind"] == kind] for kind in ("merge", "overlap")}
+    by_kind = {kind: [f.labels for f in found if f.kind == kind] for kind in ("merge", "overlap")}
     assert by_kind["merge"] == [["Air_Compressor", "Low_Frequency_Lines", "Power_Line"]]
     assert by_kind["overlap"] == [["Wandering_Line", "Whistle"]]
-    overlap = next(f for f in found if f["kind"] == "overlap")
-    assert overlap["label_mixing"]["Wandering_Line | Whistle"] > 0.8
-    merge = next(f for f in found if f["kind"] == "merge")
-    assert all(v <= PARAMS.max_mixing for v in merge["label_mixing"].values())
+    overlap = next(f for f in found if f.kind == "overlap")
+    assert overlap.label_mixing["Wandering_Line | Whistle"] > 0.8
+    merge = next(f for f in found if f.kind == "merge")
+    assert all(v <= PARAMS.max_mixing for v in merge.label_mixing.values())
     # without embeddings there is no way to tell: both are merges, as before
-    assert len([f for f in merge_suggestions(points, PARAMS) if f["kind"] == "merge"]) == 2
+    assert len([f for f in merge_suggestions(points, PARAMS) if f.kind == "merge"]) == 2
 
 
 def test_label_mixing_is_zero_for_a_random_mix_and_one_for_separate_blobs():
@@ -205,16 +200,16 @@ def _split_scene() -> tuple[pd.DataFrame, np.ndarray]:
 def test_a_label_with_two_durations_that_look_different_is_a_split():
     points, embeddings = _split_scene()
     splits = split_suggestions(points, PARAMS, label_groups(points, embeddings, PARAMS))
-    assert [f["label"] for f in splits] == ["Scattered_Light"]
+    assert [f.label for f in splits] == ["Scattered_Light"]
     split = splits[0]
-    assert split["evidence"] == "omicron+neighbours"
-    assert split["parameter"] == "duration"
-    assert split["delta_bic"] >= PARAMS.min_delta_bic
-    assert split["label_mixing"] > 0.8
-    assert [g["size"] for g in split["groups"].values()] == [11, 14]
-    assert [g["clusters"] for g in split["groups"].values()] == [{"0": 11}, {"0": 14}]
-    assert split["clusters"] == [0]  # one cluster: a map clustering alone could not have found it
-    assert [len(v) for v in split["examples"].values()] == [5, 5]
+    assert split.evidence == "omicron+neighbours"
+    assert split.parameter == "duration"
+    assert split.delta_bic >= PARAMS.min_delta_bic
+    assert split.label_mixing > 0.8
+    assert [g["size"] for g in split.groups.values()] == [11, 14]
+    assert [g["clusters"] for g in split.groups.values()] == [{"0": 11}, {"0": 14}]
+    assert split.clusters == [0]  # one cluster: a map clustering alone could not have found it
+    assert [len(v) for v in split.examples.values()] == [5, 5]
 
 
 def test_why_the_other_labels_are_not_splits():
@@ -231,8 +226,8 @@ def test_why_the_other_labels_are_not_splits():
     assert "Blip" not in label_groups(points, embeddings, FindingParams(min_majority=0.0, max_mixing=-1.0))
     no_omicron = points.drop(columns="duration")
     fallback = split_suggestions(no_omicron, PARAMS, label_groups(no_omicron, embeddings, PARAMS))
-    assert "Blip" in [f["label"] for f in fallback]
-    assert {f["evidence"] for f in fallback} == {"clusters"}
+    assert "Blip" in [f.label for f in fallback]
+    assert {f.evidence for f in fallback} == {"clusters"}
 
 
 def test_a_catch_all_label_is_never_split():
@@ -253,6 +248,6 @@ def test_missing_or_impossible_omicron_values_are_left_out_not_fatal():
     assert not np.isin([0, 1, 2, 3], groups["Scattered_Light"].members).any()
     # no usable value at all: the clusters-only rule, said so
     empty = points.assign(duration=np.nan)
-    assert {f["evidence"] for f in split_suggestions(empty, PARAMS, label_groups(empty, embeddings, PARAMS))} == {
+    assert {f.evidence for f in split_suggestions(empty, PARAMS, label_groups(empty, embeddings, PARAMS))} == {
         "clusters"
     }

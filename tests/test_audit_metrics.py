@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics
 
-from precompute.audit_metrics import CONFOUND_NMI_THRESHOLD, cluster_table, entropy_bits, global_metrics, label_table
+from precompute.audit.metrics import CONFOUND_NMI_THRESHOLD, cluster_table, entropy_bits, global_metrics, label_table
 
 LABELS = ["Blip", "Koi_Fish", "Whistle", "Tomte", "Helix"]
 

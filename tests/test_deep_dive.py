@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from precompute.deep_dive import deep_dive, deep_dive_all
+from precompute.audit.deep_dive import deep_dive, deep_dive_all
 from precompute.plotarea import ENERGY_MAX, energy_to_rgb
 from precompute.previews import energy_stats
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from precompute.audit.evaluate import evaluate_run, format_evaluation
 from precompute.cluster import ClusterTree
 from precompute.errors import DataError
-from precompute.evaluate import evaluate_run, format_evaluation
 from precompute.rundir import MANIFEST_VERSION, load_run, write_run
 
 _DURATION = {

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .cluster import NOISE_LABEL
+from ..cluster import NOISE_LABEL
 
 __all__ = [
     "CONFOUND_NMI_THRESHOLD",

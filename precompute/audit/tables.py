@@ -12,8 +12,8 @@ Writes into ``RUN/audit/`` (each file atomically):
                      canonical label, disagreement rate (precompute.deep_dive)
 ``deep_dive.csv``    every clustered point's position and segment on that axis,
                      intensity, and the label its segment proposes
-``summary.json``     global metrics, confound checks, the findings (merge,
-                     continuum, split, novel) and every threshold used
+``summary.json``     global metrics, confound checks, the findings (every kind of
+                     `precompute.audit.findings`) and every threshold used
 
 ``run`` does the same before its run directory is moved into place.
 """
@@ -29,11 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path, json_default, write_text_atomic
-from .audit_findings import FindingParams, all_findings, glitch_suspicion
-from .audit_groups import label_groups
-from .audit_metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
+from ..atomic import atomic_path, json_default, write_text_atomic
 from .deep_dive import deep_dive_all
+from .findings import Findings, all_findings, findings_as_dict
+from .groups import label_groups
+from .metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
+from .params import FindingParams
+from .suspicion import glitch_suspicion
 
 __all__ = ["AuditTables", "audit_points", "params_hash", "write_audit"]
 
@@ -50,7 +52,7 @@ class AuditTables:
     summary: GlobalMetrics
     glitches: pd.DataFrame
     corrections: pd.DataFrame
-    findings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    findings: Findings = field(default_factory=dict)
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)
     deep_dive: pd.DataFrame = field(default_factory=pd.DataFrame)
     params: FindingParams = field(default_factory=FindingParams)
@@ -140,7 +142,7 @@ def write_audit(folder: Path, tables: AuditTables) -> None:
             out.to_csv(tmp, index=False)
     summary = {
         "global": tables.summary.as_dict(),
-        "findings": tables.findings,
+        "findings": findings_as_dict(tables.findings),
         "n_corrections": len(tables.corrections),
         "params_hash": tables.params_hash,
         "thresholds": {

@@ -4,9 +4,9 @@ Prints a table and writes ``RUN/audit/evaluation.json``:
 
 - clusters against the true morphology and against the human labels (ARI,
   NMI, V-measure; noise excluded);
-- merge findings against the plan's over-split groups, split findings against
-  its over-compressed labels, novel-class findings against its novel
-  morphologies, continuum findings against its continua: recall and precision;
+- every kind of finding a plan can plant (merge, continuum, split, novel)
+  against what it planted, each matched by its own rule (`Finding.hits`, in
+  the kind's module): recall and precision;
 - per-glitch suspicion against the labels the plan altered one by one (random
   noise, over-splitting, continuum flips): ROC AUC and average precision, side
   by side with cleanlab fed out-of-fold k-NN probabilities from the same
@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import write_text_atomic
-from .audit import audit_points
-from .audit_findings import FindingParams
-from .cluster import NOISE_LABEL
-from .errors import DataError
-from .rundir import Run
+from ..atomic import write_text_atomic
+from ..cluster import NOISE_LABEL
+from ..errors import DataError
+from ..rundir import Run
+from .findings import Findings, PlantedTruth, kinds
+from .params import FindingParams
+from .tables import audit_points
 
 __all__ = ["INDIVIDUAL_MECHANISMS", "evaluate_run", "format_evaluation"]
 
@@ -59,8 +60,22 @@ def _recall_precision(found: list[bool], planted_hit: list[bool]) -> dict[str, f
     }
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a | b else 0.0
+def _score_findings(findings: Findings, plan: dict[str, Any], truth: PlantedTruth) -> dict[str, dict[str, Any]]:
+    """Recall and precision of every kind that a plan can plant (`Finding.planted_as`), each by its own match.
+
+    A finding is right when it hits something planted of its kind; a planted
+    failure is found when some finding of its kind hits it.
+    """
+    scores = {}
+    for kind in kinds():
+        if kind.planted_as is None:
+            continue
+        planted, found = kind.planted(plan), findings.get(kind.kind, [])
+        scores[kind.kind] = _recall_precision(
+            [any(f.hits(p, truth) for p in planted) for f in found],
+            [any(f.hits(p, truth) for f in found) for p in planted],
+        )
+    return scores
 
 
 def _out_of_fold_probabilities(
@@ -111,35 +126,7 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
     params = params or FindingParams()
     tables = audit_points(points, embeddings, params=params)
 
-    mechanisms = plan.get("mechanisms", [])
-    planted_merge = [set(m["labels"]) for m in mechanisms if m["kind"] == "over_split"]
-    planted_split = {m["label"] for m in mechanisms if m["kind"] == "over_compress"}
-    planted_novel = {m["morphology"] for m in mechanisms if m["kind"] == "novel"}
-    planted_continua = [set(m["morphologies"]) for m in mechanisms if m["kind"] == "continuum"]
-
-    merges = tables.findings["merge"]
-    merge = _recall_precision(
-        [any(_jaccard(set(f["labels"]), g) >= 0.5 for g in planted_merge) for f in merges],
-        [any(_jaccard(set(f["labels"]), g) >= 0.5 for f in merges) for g in planted_merge],
-    )
-    splits = tables.findings["split"]
-    split = _recall_precision(
-        [f["label"] in planted_split for f in splits],
-        [any(f["label"] == label for f in splits) for label in planted_split],
-    )
-    novel_found = []
-    for f in tables.findings["novel"]:
-        members = clusters == f["cluster"]
-        novel_found.append(bool(np.isin(morphology[members], list(planted_novel)).mean() >= 0.5))
-    novel_hit = [
-        any(np.isin(morphology[clusters == f["cluster"]], [m]).mean() >= 0.5 for f in tables.findings["novel"])
-        for m in planted_novel
-    ]
-    continua = tables.findings["continuum"]
-    continuum = _recall_precision(
-        [any(len(set(f["labels"]) & g) >= 2 for g in planted_continua) for f in continua],
-        [any(len(set(f["labels"]) & g) >= 2 for f in continua) for g in planted_continua],
-    )
+    scores = _score_findings(tables.findings, plan, PlantedTruth(morphology=morphology, clusters=clusters))
 
     mech = truth.loc[ids, "mechanism"].to_numpy().astype(str)
     altered = truth.loc[ids, "label_altered"].to_numpy().astype(bool)
@@ -180,10 +167,7 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
         "weights_used": run.manifest.get("embedding", {}).get("weights_used"),
         "clusters_vs_morphology": _agreement(morphology, clusters),
         "clusters_vs_labels": _agreement(labels, clusters),
-        "merge": merge,
-        "split": split,
-        "novel": _recall_precision(novel_found, novel_hit),
-        "continuum": continuum,
+        **scores,
         "suspicion": suspicion,
         "thresholds": params.as_dict(),
     }
@@ -219,13 +203,10 @@ def format_evaluation(result: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | ARI / NMI / V | {scores['ari']:.3f} / {scores['nmi']:.3f} / {scores['v_measure']:.3f} |"
         )
-    for key, name in (
-        ("merge", "merge vs planted over-splitting"),
-        ("split", "split vs planted over-compression"),
-        ("novel", "novel class vs planted novel shapes"),
-        ("continuum", "continuum vs planted continua"),
-    ):
-        r = result[key]
+    for kind in kinds():
+        if kind.kind not in result:
+            continue
+        r, name = result[kind.kind], f"{kind.kind} vs {kind.planted_as}"
         lines.append(
             f"| {name} | recall / precision (found, planted) | {pct(r['recall'])} / {pct(r['precision'])} ({r['n_found']}, {r['n_planted']}) |"
         )

@@ -31,16 +31,13 @@ Numpy only (a small EM in one dimension): fast and deterministic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .classes import CATCH_ALL_LABELS
+from ..classes import CATCH_ALL_LABELS
 from .neighbours import label_mixing, neighbour_agreement
-
-if TYPE_CHECKING:  # audit_findings imports this module
-    from .audit_findings import FindingParams
+from .params import FindingParams
 
 __all__ = [
     "SHAPE_PARAMETERS",

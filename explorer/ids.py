@@ -1,0 +1,95 @@
+"""Every component id of the page, and the roles of the map's traces: one name per thing.
+
+The layout, the callbacks, the tests and the benchmarks all use these
+constants, so an id is spelled in one place and a typo is a NameError, not a
+callback that silently never fires. Values are kebab-case strings (what the
+browser sees; the CSS and the tests' selectors use them too).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["MapTrace", "goto_point"]
+
+# -- per-user state, kept in the browser (dcc.Store) and sent with every request --------------------------
+CLUSTER_PARAMS = "cluster-params"  #: the clustering parameters this user looks at
+SELECTED_POINT = "selected-point"  #: the point (row of the run's points) shown in the Glitch tab
+SELECTED_CLUSTER = "selected-cluster"  #: the cluster outlined on the map and shown in the Clusters tab
+
+# -- header --------------------------------------------------------------------------------------------------
+RUN_FACTS = "run-facts"
+RUN_WARNINGS = "run-warnings"
+
+# -- map panel -----------------------------------------------------------------------------------------------
+MAP = "map"
+COLOUR_BY = "colour-by"
+LABEL_FILTER = "label-filter"
+FIND_ID = "find-id"
+FIND_BUTTON = "find-button"
+FIND_STATUS = "find-status"
+MAP_TOOLTIP = "map-tooltip"
+MAP_LEGEND = "map-legend"
+
+# -- parameters panel ----------------------------------------------------------------------------------------
+MCS_SLIDER = "mcs-slider"
+METHOD = "method"
+EPSILON = "epsilon"
+MIN_SAMPLES = "min-samples"
+REBUILD = "rebuild"
+RESET_PARAMS = "reset-params"
+TREE_PROGRESS = "tree-progress"
+TREE_STATUS = "tree-status"
+CLUSTER_METRICS = "cluster-metrics"
+CURRENT_PARAMS = "current-params"
+
+# -- the tabs ------------------------------------------------------------------------------------------------
+TABS = "tabs"
+TAB_CLUSTERS = "tab-clusters"
+TAB_GLITCH = "tab-detail"
+TAB_SELECTION = "tab-selection"
+TAB_FAILURES = "tab-failures"
+TAB_AUDIT = "tab-audit"
+
+# -- clusters panel ------------------------------------------------------------------------------------------
+CLUSTER_GRID = "cluster-grid"
+CLUSTER_PANEL = "cluster-panel"
+CLUSTER_TITLE = "cluster-title"
+SEGMENT_TABLE = "segment-table"
+
+# -- glitch panel --------------------------------------------------------------------------------------------
+DETAIL_PANEL = "detail-panel"
+DETAIL_CONTENT = "detail-content"
+NEIGHBOUR_GRID = "neighbour-grid"
+GOTO_POINT = "goto-point"  #: the pattern-matching type of every clickable thumbnail (`goto_point`)
+
+# -- selection panel -----------------------------------------------------------------------------------------
+SELECTION_PANEL = "selection-panel"
+EXPORT_SELECTION = "export-selection"
+SELECTION_DOWNLOAD = "selection-download"
+
+# -- failure-modes panel -------------------------------------------------------------------------------------
+FAILURE_PANEL = "failure-panel"
+COMPARE_A = "compare-a"
+COMPARE_B = "compare-b"
+COMPARE_OUT = "compare-out"
+FINDINGS = "findings"
+
+# -- label-audit panel ---------------------------------------------------------------------------------------
+AUDIT_COUNT = "audit-count"
+AUDIT_GRID = "audit-grid"
+DOWNLOAD_CORRECTIONS = "download-corrections"
+CORRECTIONS_DOWNLOAD = "corrections-download"
+
+
+def goto_point(point: int) -> dict[str, object]:
+    """The id of a clickable thumbnail that opens ``point`` in the Glitch tab (a pattern-matching id)."""
+    return {"type": GOTO_POINT, "index": int(point)}
+
+
+class MapTrace(IntEnum):
+    """The map figure's traces, by position: `explorer.figures.map_figure` builds them in this order."""
+
+    POINTS = 0  #: every glitch, coloured by the colour mode
+    CLUSTER = 1  #: outlines of the chosen cluster's members
+    GLITCH = 2  #: a ring round the chosen glitch

@@ -1,0 +1,38 @@
+"""The dashboard's panels, one module per panel, each with its piece of the layout, its callbacks and pure renderers.
+
+Every panel module has ``layout(data)`` (its components; no I/O),
+``register(app, data)`` (its callbacks, thin: they read `ExplorerData` and
+call the panel's ``render_*`` functions) and ``render_*`` functions that
+return components and can be tested without a server. Panels talk to each
+other only through the browser's stores and the ids in `explorer.ids`.
+
+==================  =========================================================
+`map`               the UMAP scatter, colour modes, label filter, hover, Find
+`parameters`        HDBSCAN's knobs, background tree rebuilds, agreement metrics
+`clusters`          the cluster table and one cluster up close (tab)
+`glitch`            one glitch up close, its neighbours (tab)
+`selection`         a lasso or box selection and its export (tab)
+`failure_modes`     every finding of the clustering, two clusters compared (tab)
+`label_audit`       the correction table by suspicion and its download (tab)
+==================  =========================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..data import ExplorerData
+from . import clusters, failure_modes, glitch, label_audit, map, parameters, selection
+
+__all__ = ["PANELS", "TABS", "register_all"]
+
+#: Every panel, in the order they register.
+PANELS = (map, parameters, clusters, glitch, selection, failure_modes, label_audit)
+#: The panels shown as tabs beside the map, in tab order.
+TABS = (clusters, glitch, selection, failure_modes, label_audit)
+
+
+def register_all(app: Any, data: ExplorerData) -> None:
+    """Register every panel's callbacks on ``app``."""
+    for panel in PANELS:
+        panel.register(app, data)

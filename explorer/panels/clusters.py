@@ -1,0 +1,171 @@
+"""The clusters panel: the cluster table of the current clustering, and one chosen cluster up close.
+
+Choosing a row outlines the cluster on the map (the map panel's highlight) and
+shows its label shares, a contact sheet (top labels, examples of each), its
+members by intensity, and the deep dive along its main embedding axis
+(`precompute.audit.deep_dive`, the audit's own code, on the live cut).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+import numpy as np
+import pandas as pd
+from dash import Input, Output, html
+
+from precompute.audit.deep_dive import deep_dive
+
+from .. import ids
+from ..colors import label_colour
+from ..components import Thumbnails, graph, swatch
+from ..data import ClusterView, ExplorerData
+from ..figures import share_bars
+
+__all__ = ["TAB_ID", "TAB_LABEL", "cluster_rows", "layout", "register", "render_cluster"]
+
+TAB_LABEL = "Clusters"
+TAB_ID = ids.TAB_CLUSTERS
+#: Rows (top labels) of the contact sheet, and examples per row.
+CONTACT_ROWS, CONTACT_PER_LABEL = 4, 6
+#: Members shown in the intensity strip, evenly spread from loudest to faintest.
+STRIP_LENGTH = 12
+
+_COLUMNS = [
+    {"field": "cluster", "headerName": "#", "width": 58, "filter": "agNumberColumnFilter"},
+    {"field": "size", "width": 66, "filter": "agNumberColumnFilter"},
+    {"field": "top_label", "headerName": "top label", "filter": True, "flex": 1, "minWidth": 120},
+    {"field": "purity", "width": 72, "valueFormatter": {"function": "d3.format('.0%')(params.value)"}},
+    {"field": "ambiguity", "headerName": "ambig.", "width": 70, "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
+     "headerTooltip": "ambiguity = size x (1 - purity)"},
+    {"field": "entropy_bits", "headerName": "H bits", "width": 66, "valueFormatter": {"function": "d3.format('.2f')(params.value)"},
+     "headerTooltip": "label entropy H(label | cluster) in bits"},
+    {"field": "n_labels", "headerName": "labels", "width": 64},
+    {"field": "flags", "filter": True, "width": 96, "tooltipField": "flags"},
+]  # fmt: skip
+
+
+def layout(data: ExplorerData) -> list[Any]:
+    """The tab's content: the sortable, filterable cluster grid, and the chosen cluster's panel under it."""
+    grid = dag.AgGrid(
+        id=ids.CLUSTER_GRID,
+        columnDefs=_COLUMNS,
+        rowData=[],
+        getRowId="params.data.row_id",
+        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True},
+        dashGridOptions={
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            "animateRows": False,
+            "rowHeight": 30,
+            "headerHeight": 32,
+            "tooltipShowDelay": 300,
+        },
+        style={"height": "300px", "width": "100%"},
+        className="ag-theme-alpine",
+    )
+    return [grid, html.Div(id=ids.CLUSTER_PANEL, className="mt-2")]
+
+
+def cluster_rows(view: ClusterView) -> list[dict[str, Any]]:
+    """The grid's rows: the cluster table (audit metrics and finding flags), one row per cluster."""
+    table = view.table.drop(columns=["label_shares"], errors="ignore")
+    table["row_id"] = table["cluster"].astype(str)
+    return table.to_dict("records")
+
+
+def _contact_sheet(thumbs: Thumbnails, members: np.ndarray, labels: np.ndarray, counts: pd.Series) -> html.Div:
+    """The cluster's top labels as rows, a few examples of each."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Div([swatch(label_colour(label)), f"{label} ({count})"], className="contact-label"),
+                    thumbs.row(members[labels == label][:CONTACT_PER_LABEL], caption=False),
+                ]
+            )
+            for label, count in counts.head(CONTACT_ROWS).items()
+        ]
+    )
+
+
+def _intensity_strip(data: ExplorerData, thumbs: Thumbnails, members: np.ndarray) -> html.Div:
+    """Members ordered by plot-area energy, loudest first, evenly spread over the cluster."""
+    ordered = members[np.argsort(-data.points["intensity"].to_numpy()[members], kind="stable")]
+    return thumbs.row(ordered[np.linspace(0, len(ordered) - 1, min(STRIP_LENGTH, len(ordered))).astype(int)])
+
+
+def _deep_dive(data: ExplorerData, view: ClusterView, cluster: int) -> list[Any]:
+    """The cluster's members along its main embedding axis, in segments with canonical labels."""
+    dive = deep_dive(data.points, data.embeddings, cluster, clusters=view.labels)
+    rows = [
+        html.Tr(
+            [
+                html.Td(int(s["segment"]) + 1),
+                html.Td(int(s["size"])),
+                html.Td([swatch(label_colour(s["canonical_label"])), s["canonical_label"]]),
+                html.Td(f"{s['disagreement']:.0%}"),
+            ]
+        )
+        for s in dive.segments.to_dict("records")
+    ]
+    proposals = int((dive.members["proposed_label"] != dive.members["label"]).sum())
+    header = html.Tr([html.Th("segment"), html.Th("size"), html.Th("canonical label"), html.Th("disagreement")])
+    return [
+        html.Div(
+            f"Deep dive: members along the cluster's main axis ({dive.explained_variance:.0%} of its variance), "
+            f"in {len(dive.segments)} segments; {proposals} relabelling proposal(s)",
+            className="small fw-bold mt-2",
+        ),
+        html.Table([header, *rows], className="table table-sm small", id=ids.SEGMENT_TABLE),
+    ]
+
+
+def render_cluster(data: ExplorerData, thumbs: Thumbnails, view: ClusterView, cluster: int | None) -> html.Div:
+    """One cluster up close: title and metrics, label shares, contact sheet, intensity strip, deep dive."""
+    if cluster is None:
+        return html.Div("Choose a cluster in the table to see its members.", className="text-muted small")
+    members = np.flatnonzero(view.labels == int(cluster))
+    if not len(members):
+        return html.Div(f"Cluster {cluster} does not exist with these parameters.", className="text-muted small")
+    row = view.table.set_index("cluster").loc[int(cluster)]
+    labels = data.points["label"].to_numpy()[members]
+    counts = pd.Series(labels).value_counts()
+    return html.Div(
+        [
+            html.H6(
+                f"Cluster {cluster}: {int(row['size'])} glitches · purity {row['purity']:.0%} · "
+                f"H {row['entropy_bits']:.2f} bits · {row['effective_labels']:.1f} effective labels",
+                id=ids.CLUSTER_TITLE,
+            ),
+            graph(
+                share_bars(dict(counts / counts.sum()), "Label shares", height=150), config={"displayModeBar": False}
+            ),
+            html.Div("Contact sheet: top labels, examples of each", className="small fw-bold"),
+            _contact_sheet(thumbs, members, labels, counts),
+            html.Div("Members ordered by intensity (plot-area energy), loudest first", className="small fw-bold mt-2"),
+            _intensity_strip(data, thumbs, members),
+            *_deep_dive(data, view, int(cluster)),
+        ]
+    )
+
+
+def register(app: Any, data: ExplorerData) -> None:
+    """The clusters' callbacks: fill the grid for the current clustering, choose a cluster, show it."""
+    thumbs = Thumbnails(data, app.get_relative_path)
+
+    @app.callback(Output(ids.CLUSTER_GRID, "rowData"), Input(ids.CLUSTER_PARAMS, "data"))
+    def rows(raw):
+        return cluster_rows(data.view_for(raw))
+
+    @app.callback(
+        Output(ids.SELECTED_CLUSTER, "data"), Input(ids.CLUSTER_GRID, "selectedRows"), prevent_initial_call=True
+    )
+    def choose_cluster(selected):
+        return int(selected[0]["cluster"]) if selected else None
+
+    @app.callback(
+        Output(ids.CLUSTER_PANEL, "children"), Input(ids.SELECTED_CLUSTER, "data"), Input(ids.CLUSTER_PARAMS, "data")
+    )
+    def cluster_panel(cluster, raw):
+        return render_cluster(data, thumbs, data.view_for(raw), cluster)

@@ -1,0 +1,148 @@
+"""The glitch panel: one glitch up close, chosen from the map, Find, a thumbnail, or the label-audit table.
+
+Shows its four windows at full crop size, its Omicron facts, its current and
+proposed label with the evidence, and its nearest neighbours in the embedding
+space (cosine, not the 2-D map); clicking a neighbour moves to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import ALL, Input, Output, State, ctx, html, no_update
+
+from .. import ids
+from ..colors import label_colour
+from ..components import Thumbnails, swatch
+from ..data import ExplorerData
+from ..events import point_of
+
+__all__ = ["TAB_ID", "TAB_LABEL", "layout", "register", "render_detail"]
+
+TAB_LABEL = "Glitch"
+TAB_ID = ids.TAB_GLITCH
+#: Nearest neighbours shown under a glitch.
+NEIGHBOURS = 8
+
+
+def layout(data: ExplorerData) -> html.Div:
+    return html.Div(
+        id=ids.DETAIL_PANEL, children=html.Div("Click a point on the map.", className="text-muted small p-3")
+    )
+
+
+def _known(value: Any, spec: str, unit: str = "") -> str:
+    """``value`` formatted with ``spec`` and its unit, or a dash where the metadata has none."""
+    return "—" if value is None or pd.isna(value) else f"{value:{spec}}{unit}"
+
+
+def _facts(row: pd.Series, cluster: int) -> html.Table:
+    """The glitch's trigger facts and where it sits, as a small table."""
+    facts = [
+        ("id", row["gravityspy_id"]),
+        ("detector", row["ifo"]),
+        ("GPS time", _known(row.get("event_time"), ".3f")),
+        ("SNR", _known(row.get("snr"), ".1f")),
+        ("peak frequency", _known(row.get("peak_frequency"), ".0f", " Hz")),
+        ("duration", _known(row.get("duration"), ".3g", " s")),
+        ("cluster", cluster if cluster >= 0 else "noise"),
+        ("intensity", _known(row.get("intensity"), ".3f")),
+    ]
+    return html.Table(
+        [html.Tr([html.Th(name), html.Td(str(value))]) for name, value in facts], className="table table-sm small mb-1"
+    )
+
+
+def _proposal(row: pd.Series) -> Any:
+    """The proposed relabelling with its evidence, or a line saying the label agrees with its neighbours."""
+    if row["proposed_label"] == row["label"]:
+        return html.Div(f"Label agrees with its neighbours: {row['evidence']}", className="small text-success my-1")
+    return dbc.Alert(
+        [
+            html.Strong(f"Proposed: {row['label']} → {row['proposed_label']}"),
+            html.Div(row["evidence"], className="small"),
+        ],
+        color="danger",
+        className="py-1 my-1",
+    )
+
+
+def render_detail(data: ExplorerData, thumbs: Thumbnails, point: int, cluster: int) -> html.Div:
+    """One glitch: label and suspicion, proposal, four windows, facts, nearest neighbours."""
+    row = data.points.iloc[point]
+    windows = [
+        html.Figure(
+            [thumbs.image(k, size="detail", cls="detail-img", title=f"{w} s"), html.Figcaption(f"{w} s")],
+            className="detail-window",
+        )
+        for w, k in thumbs.windows(point)
+    ]
+    neighbours = [i for i, _ in data.neighbours(point, k=NEIGHBOURS)]
+    return html.Div(
+        [
+            html.H6(
+                [
+                    swatch(label_colour(row["label"])),
+                    html.Span(row["label"]),
+                    html.Small(f"  suspicion {row['suspicion']:.2f}", className="text-muted"),
+                ],
+                className="mt-2",
+            ),
+            _proposal(row),
+            html.Div(windows, className="detail-windows"),
+            _facts(row, cluster),
+            html.Div("Nearest neighbours in embedding space (click to move):", className="small fw-bold"),
+            html.Div(
+                [thumbs.glitch(i, clickable=True) for i in neighbours], className="thumb-grid", id=ids.NEIGHBOUR_GRID
+            ),
+        ],
+        id=ids.DETAIL_CONTENT,
+    )
+
+
+def register(app: Any, data: ExplorerData) -> None:
+    """The glitch's callbacks: choose a point (map click, Find, a thumbnail, an audit row), show it."""
+    thumbs = Thumbnails(data, app.get_relative_path)
+
+    @app.callback(
+        Output(ids.SELECTED_POINT, "data"),
+        Output(ids.TABS, "active_tab", allow_duplicate=True),
+        Output(ids.FIND_STATUS, "children"),
+        Input(ids.MAP, "clickData"),
+        Input(ids.FIND_BUTTON, "n_clicks"),
+        Input(ids.FIND_ID, "n_submit"),
+        Input({"type": ids.GOTO_POINT, "index": ALL}, "n_clicks"),
+        Input(ids.AUDIT_GRID, "selectedRows"),
+        State(ids.FIND_ID, "value"),
+        prevent_initial_call=True,
+    )
+    def choose_point(click, _find, _submit, _goto, audit_rows, find_value):
+        trigger = ctx.triggered_id
+        if trigger == ids.MAP:
+            point = point_of(click, data.n_points)
+            return (point, ids.TAB_GLITCH, "") if point is not None else (no_update, no_update, "")
+        if trigger in (ids.FIND_BUTTON, ids.FIND_ID):
+            wanted = str(find_value or "").strip()
+            point = data.point_of_id.get(wanted)
+            if point is None:
+                return no_update, no_update, f"No glitch with id {wanted!r} in this run."
+            return point, ids.TAB_GLITCH, ""
+        if trigger == ids.AUDIT_GRID:
+            point = data.point_of_id.get(str(audit_rows[0].get("gravityspy_id", ""))) if audit_rows else None
+            return (point, ids.TAB_GLITCH, "") if point is not None else (no_update, no_update, "")
+        if isinstance(trigger, dict) and trigger.get("type") == ids.GOTO_POINT:
+            if not ctx.triggered or not ctx.triggered[0]["value"]:
+                return no_update, no_update, no_update
+            point = int(trigger["index"])
+            return (point, ids.TAB_GLITCH, "") if 0 <= point < data.n_points else (no_update, no_update, "")
+        return no_update, no_update, no_update
+
+    @app.callback(
+        Output(ids.DETAIL_PANEL, "children"), Input(ids.SELECTED_POINT, "data"), State(ids.CLUSTER_PARAMS, "data")
+    )
+    def detail(point, raw):
+        if point is None or not 0 <= int(point) < data.n_points:
+            return no_update
+        return render_detail(data, thumbs, int(point), int(data.view_for(raw).labels[int(point)]))

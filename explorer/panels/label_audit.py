@@ -1,0 +1,103 @@
+"""The label-audit panel: every glitch whose neighbours propose another label, by suspicion, and its download.
+
+Choosing a row opens the glitch in the Glitch tab (the glitch panel listens to
+this table). The table is the run's per-glitch audit with each glitch's cluster
+in the current clustering; the download carries the clustering parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+
+from .. import ids
+from ..components import csv_download, with_params
+from ..data import ClusterView, ExplorerData
+
+__all__ = ["TAB_ID", "TAB_LABEL", "corrections_table", "layout", "register"]
+
+TAB_LABEL = "Label audit"
+TAB_ID = ids.TAB_AUDIT
+
+_COLUMNS = [
+    {"field": "gravityspy_id", "headerName": "id", "width": 100, "filter": True},
+    {"field": "current_label", "headerName": "current", "width": 125, "filter": True, "tooltipField": "current_label"},
+    {"field": "proposed_label", "headerName": "proposed", "width": 125, "filter": True, "tooltipField": "proposed_label"},
+    {"field": "suspicion", "headerName": "susp.", "width": 72, "sort": "desc",
+     "valueFormatter": {"function": "d3.format('.2f')(params.value)"}},
+    {"field": "cluster", "headerName": "cl.", "width": 58},
+    {"field": "evidence", "flex": 1, "minWidth": 300, "tooltipField": "evidence"},
+]  # fmt: skip
+
+
+def layout(data: ExplorerData) -> list[Any]:
+    """The tab's content: the count and download button above the paginated table."""
+    grid = dag.AgGrid(
+        id=ids.AUDIT_GRID,
+        columnDefs=_COLUMNS,
+        rowData=[],
+        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True},
+        dashGridOptions={
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            "rowHeight": 30,
+            "tooltipShowDelay": 300,
+            "pagination": True,
+            "paginationPageSize": 50,
+        },
+        style={"height": "560px", "width": "100%"},
+        className="ag-theme-alpine",
+    )
+    top = html.Div(
+        [
+            html.Span(id=ids.AUDIT_COUNT, className="small"),
+            dbc.Button("Download correction table (CSV)", id=ids.DOWNLOAD_CORRECTIONS, size="sm", color="primary"),
+        ],
+        className="d-flex justify-content-between align-items-center mb-1",
+    )
+    return [top, grid, dcc.Download(id=ids.CORRECTIONS_DOWNLOAD)]
+
+
+def corrections_table(data: ExplorerData, view: ClusterView) -> pd.DataFrame:
+    """The run's correction table with each glitch's cluster in the current clustering, most suspicious first."""
+    points = data.points
+    proposed = points["proposed_label"].astype(str) != points["label"]
+    table = pd.DataFrame(
+        {
+            "gravityspy_id": points["gravityspy_id"].astype(str),
+            "ifo": points["ifo"].astype(str),
+            "current_label": points["label"],
+            "proposed_label": points["proposed_label"].astype(str),
+            "cluster": view.labels,
+            "suspicion": points["suspicion"].round(4),
+            "evidence": points["evidence"].astype(str),
+            "params_hash": data.audit_summary.get("params_hash", ""),
+        }
+    )[proposed.to_numpy()]
+    return table.sort_values("suspicion", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def register(app: Any, data: ExplorerData) -> None:
+    """The audit's callbacks: the table for the current clustering, and its download."""
+
+    @app.callback(
+        Output(ids.AUDIT_GRID, "rowData"), Output(ids.AUDIT_COUNT, "children"), Input(ids.CLUSTER_PARAMS, "data")
+    )
+    def audit_rows(raw):
+        table = corrections_table(data, data.view_for(raw))
+        return table.to_dict("records"), f"{len(table)} glitches whose neighbours propose another label"
+
+    @app.callback(
+        Output(ids.CORRECTIONS_DOWNLOAD, "data"),
+        Input(ids.DOWNLOAD_CORRECTIONS, "n_clicks"),
+        State(ids.CLUSTER_PARAMS, "data"),
+        prevent_initial_call=True,
+    )
+    def download_corrections(n_clicks, raw):
+        if not n_clicks:
+            return no_update
+        view = data.view_for(raw)
+        return csv_download(with_params(corrections_table(data, view), view), "corrections.csv")

@@ -1,0 +1,190 @@
+"""The map panel: the UMAP scatter of every glitch, its colour modes and label filter, the hover preview, Find.
+
+Recolouring and highlighting send a `dash.Patch` of the figure (colour codes,
+a few highlighted points), never the coordinates again. The patches address
+the traces by their role (`explorer.ids.MapTrace`), the order
+`explorer.figures.map_figure` builds them in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import Input, Output, Patch, State, dcc, html, no_update
+
+from .. import ids
+from ..colors import label_colour
+from ..components import Thumbnails, graph, swatch
+from ..data import ExplorerData
+from ..events import point_of
+from ..figures import COLOUR_MODES, Colouring, colouring, map_figure
+from ..ids import MapTrace
+
+__all__ = ["highlight_patch", "layout", "recolour_patch", "register", "render_legend", "render_tooltip"]
+
+#: Opacity of points of the labels "Show only labels…" keeps, and of the others.
+_SHOWN, _DIMMED, _ALL = 0.85, 0.04, 0.8
+
+
+def layout(data: ExplorerData) -> dbc.Card:
+    """The map card: colour mode, label filter and Find above the scatter; tooltip and legend."""
+    initial = colouring("cluster", data.points, data.points["cluster"].to_numpy())
+    controls = dbc.Row(
+        [
+            dbc.Col(
+                dbc.InputGroup(
+                    [
+                        dbc.InputGroupText("Colour by"),
+                        dbc.Select(
+                            id=ids.COLOUR_BY,
+                            options=[{"label": text, "value": mode} for mode, (text, _) in COLOUR_MODES.items()],
+                            value="cluster",
+                        ),
+                    ],
+                    size="sm",
+                ),
+                width=4,
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id=ids.LABEL_FILTER,
+                    options=data.labels,
+                    multi=True,
+                    placeholder="Show only labels…",
+                    className="small",
+                ),
+                width=5,
+            ),
+            dbc.Col(
+                dbc.InputGroup(
+                    [
+                        dbc.Input(id=ids.FIND_ID, placeholder="gravityspy_id", debounce=True),
+                        dbc.Button("Find", id=ids.FIND_BUTTON, color="secondary"),
+                    ],
+                    size="sm",
+                ),
+                width=3,
+            ),
+        ],
+        className="g-2",
+    )
+    body = [
+        graph(
+            map_figure(data.points, initial),
+            id=ids.MAP,
+            clear_on_unhover=True,
+            responsive=True,
+            style={"height": "calc(100vh - 235px)", "minHeight": "420px"},
+            config={"scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]},
+        ),
+        dcc.Tooltip(id=ids.MAP_TOOLTIP, direction="right", loading_text="loading…", zindex=2000),
+        html.Div(id=ids.MAP_LEGEND, className="legend small"),
+        html.Div(id=ids.FIND_STATUS, className="small text-danger"),
+    ]
+    return dbc.Card([dbc.CardHeader(controls), dbc.CardBody(body, className="p-1")], className="h-100")
+
+
+def recolour_patch(colours: Colouring, shown: np.ndarray | None) -> Patch:
+    """The figure patch for new colours; ``shown`` (a mask) dims every other point, None shows all."""
+    patch = Patch()
+    marker = patch["data"][MapTrace.POINTS]["marker"]
+    for name, value in colours.marker.items():
+        marker[name] = value
+    marker["opacity"] = _ALL if shown is None else np.where(shown, _SHOWN, _DIMMED).astype(np.float32)
+    return patch
+
+
+def render_legend(colours: Colouring) -> list[html.Span]:
+    """The legend beside the map: one swatch, name and count per colour (empty for a continuous scale)."""
+    return [
+        html.Span([swatch(colour), f"{name} ({count})"], className="legend-item")
+        for name, colour, count in colours.legend
+    ]
+
+
+def highlight_patch(data: ExplorerData, members: np.ndarray | None, point: int | None) -> Patch:
+    """The figure patch outlining a cluster's ``members`` (a mask, or None) and ringing one ``point`` (or None)."""
+    patch = Patch()
+    cluster, glitch = patch["data"][MapTrace.CLUSTER], patch["data"][MapTrace.GLITCH]
+    if members is not None:
+        cluster["x"] = data.points["x"].to_numpy()[members].astype(np.float32)
+        cluster["y"] = data.points["y"].to_numpy()[members].astype(np.float32)
+    else:
+        cluster["x"], cluster["y"] = [], []
+    if point is not None:
+        glitch["x"], glitch["y"] = [float(data.points["x"].iat[point])], [float(data.points["y"].iat[point])]
+    else:
+        glitch["x"], glitch["y"] = [], []
+    return patch
+
+
+def render_tooltip(data: ExplorerData, thumbs: Thumbnails, point: int, cluster: int) -> html.Div:
+    """What hovering a point shows: label, id, detector, cluster, suspicion, proposal, and its four windows."""
+    row = data.points.iloc[point]
+    proposal = f" · proposed {row['proposed_label']}" if row["proposed_label"] != row["label"] else ""
+    windows = [
+        html.Figure([thumbs.image(k, title=f"{w} s"), html.Figcaption(f"{w} s")], className="tip-window")
+        for w, k in thumbs.windows(point)
+    ]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    swatch(label_colour(row["label"])),
+                    html.Strong(row["label"]),
+                    html.Span(f" · {row['gravityspy_id']} · {row['ifo']}", className="text-muted"),
+                ]
+            ),
+            html.Div(
+                f"cluster {cluster if cluster >= 0 else 'noise'} · suspicion {row['suspicion']:.2f}{proposal}",
+                className="small",
+            ),
+            html.Div(windows, className="tip-windows"),
+        ],
+        className="map-tip",
+    )
+
+
+def register(app: Any, data: ExplorerData) -> None:
+    """The map's callbacks: recolour on a new clustering, mode or filter; highlight the chosen; hover."""
+    thumbs = Thumbnails(data, app.get_relative_path)
+
+    @app.callback(
+        Output(ids.MAP, "figure"),
+        Output(ids.MAP_LEGEND, "children"),
+        Input(ids.CLUSTER_PARAMS, "data"),
+        Input(ids.COLOUR_BY, "value"),
+        Input(ids.LABEL_FILTER, "value"),
+    )
+    def recolour(raw, mode, shown_labels):
+        colours = colouring(mode if mode in COLOUR_MODES else "cluster", data.points, data.view_for(raw).labels)
+        shown = data.points["label"].isin(shown_labels).to_numpy() if shown_labels else None
+        return recolour_patch(colours, shown), render_legend(colours)
+
+    @app.callback(
+        Output(ids.MAP, "figure", allow_duplicate=True),
+        Input(ids.SELECTED_CLUSTER, "data"),
+        Input(ids.SELECTED_POINT, "data"),
+        State(ids.CLUSTER_PARAMS, "data"),
+        prevent_initial_call=True,
+    )
+    def highlight(cluster, point, raw):
+        members = data.view_for(raw).labels == int(cluster) if cluster is not None else None
+        point = int(point) if point is not None and 0 <= int(point) < data.n_points else None
+        return highlight_patch(data, members, point)
+
+    @app.callback(
+        Output(ids.MAP_TOOLTIP, "show"),
+        Output(ids.MAP_TOOLTIP, "bbox"),
+        Output(ids.MAP_TOOLTIP, "children"),
+        Input(ids.MAP, "hoverData"),
+        State(ids.CLUSTER_PARAMS, "data"),
+    )
+    def hover(hover_data, raw):
+        point = point_of(hover_data, data.n_points)
+        if point is None:
+            return False, no_update, no_update
+        cluster = int(data.view_for(raw).labels[point])
+        return True, hover_data["points"][0]["bbox"], render_tooltip(data, thumbs, point, cluster)

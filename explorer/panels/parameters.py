@@ -1,0 +1,176 @@
+"""The parameters panel: HDBSCAN's knobs, the background tree rebuild, and the clustering's agreement with the labels.
+
+A ``min_cluster_size``, method or epsilon change re-cuts the cached tree
+within the request (`ExplorerData.view`); a ``min_samples`` change needs a new
+tree, built in a background callback (`dash.DiskcacheManager`) while the page
+stays usable. The chosen parameters live in the browser (``CLUSTER_PARAMS``)
+and every other panel follows them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import Input, Output, State, dcc, html, no_update
+
+from .. import ids
+from ..data import ClusterView, ExplorerData
+
+__all__ = ["layout", "register", "render_metrics"]
+
+#: The slider's top: half the points, at most 500 (larger values are typed into a request, not slid to).
+_SLIDER_MAX = 500
+
+
+def layout(data: ExplorerData) -> dbc.Card:
+    """The re-cluster card: min_cluster_size slider, eom/leaf, epsilon, min_samples with Rebuild, metrics."""
+    p = data.run_params
+    max_size = max(2, min(_SLIDER_MAX, data.n_points // 2))
+    heading = html.Div(
+        [
+            html.Strong("Re-cluster (HDBSCAN on the map)"),
+            dbc.Button("Reset to run's", id=ids.RESET_PARAMS, size="sm", color="link", className="py-0"),
+        ],
+        className="d-flex justify-content-between align-items-center",
+    )
+    size = dbc.Row(
+        [
+            dbc.Col(dbc.Label("min_cluster_size", html_for=ids.MCS_SLIDER, className="small mb-0"), width=4),
+            dbc.Col(
+                dcc.Slider(
+                    id=ids.MCS_SLIDER,
+                    min=2,
+                    max=max_size,
+                    step=1,
+                    value=min(p.min_cluster_size, max_size),
+                    marks=None,
+                    updatemode="mouseup",
+                ),
+                width=8,
+            ),
+        ],
+        className="align-items-center",
+    )
+    method = dbc.RadioItems(
+        id=ids.METHOD,
+        options=[{"label": "eom", "value": "eom"}, {"label": "leaf", "value": "leaf"}],
+        value=p.selection_method,
+        inline=True,
+        className="small",
+    )
+    epsilon = dbc.InputGroup(
+        [
+            dbc.InputGroupText("epsilon"),
+            dbc.Input(id=ids.EPSILON, type="number", min=0, step=0.05, value=p.epsilon, debounce=True),
+        ],
+        size="sm",
+    )
+    samples = dbc.InputGroup(
+        [
+            dbc.InputGroupText("min_samples"),
+            dbc.Input(id=ids.MIN_SAMPLES, type="number", min=1, step=1, value=p.min_samples),
+            dbc.Button("Rebuild tree", id=ids.REBUILD, color="primary"),
+        ],
+        size="sm",
+    )
+    knobs = dbc.Row(
+        [
+            dbc.Col(method, width=3, className="d-flex align-items-center"),
+            dbc.Col(epsilon, width=3),
+            dbc.Col(samples, width=6),
+        ],
+        className="g-1 mt-1",
+    )
+    status = [
+        html.Div(id=ids.TREE_PROGRESS, className="small text-primary mt-1"),
+        html.Div(id=ids.TREE_STATUS, className="small text-muted"),
+        html.Div(id=ids.CLUSTER_METRICS, className="small mt-1"),
+    ]
+    return dbc.Card(dbc.CardBody([heading, size, knobs, *status], className="py-2"), className="mb-2")
+
+
+def _fmt(value: float | None) -> str:
+    """Two decimals, or a dash where a metric is undefined (e.g. everything is noise)."""
+    return "—" if value is None or not np.isfinite(value) else f"{value:.2f}"
+
+
+def render_metrics(view: ClusterView) -> list[Any]:
+    """Badges (clusters, noise) and the clustering's agreement with the human labels, with its parameters."""
+    metrics, p = view.metrics, view.params
+    return [
+        dbc.Badge(f"{view.n_clusters} clusters", color="primary", className="me-1"),
+        dbc.Badge(f"{view.noise_fraction:.1%} noise", color="secondary", className="me-1"),
+        html.Span(
+            f"vs human labels: NMI {_fmt(metrics.nmi)} · ARI {_fmt(metrics.ari)} · homogeneity "
+            f"{_fmt(metrics.homogeneity)} · completeness {_fmt(metrics.completeness)}",
+            className="me-2",
+        ),
+        html.Span(
+            f"[mcs {p.min_cluster_size}, ms {p.min_samples}, {p.selection_method}, eps {p.epsilon:g}]",
+            className="text-muted",
+            id=ids.CURRENT_PARAMS,
+        ),
+    ]
+
+
+def register(app: Any, data: ExplorerData) -> None:
+    """The parameters' callbacks: apply a re-cut, reset, rebuild a tree in the background, show the metrics."""
+
+    @app.callback(
+        Output(ids.CLUSTER_PARAMS, "data", allow_duplicate=True),
+        Output(ids.TREE_STATUS, "children", allow_duplicate=True),
+        Input(ids.MCS_SLIDER, "value"),
+        Input(ids.METHOD, "value"),
+        Input(ids.EPSILON, "value"),
+        State(ids.CLUSTER_PARAMS, "data"),
+        prevent_initial_call=True,
+    )
+    def set_cut_params(mcs, method, epsilon, current):
+        raw = {**(current or {}), "min_cluster_size": mcs, "selection_method": method, "epsilon": epsilon or 0.0}
+        try:
+            params = data.params_from(raw)
+        except ValueError as exc:
+            return no_update, f"Not applied: {exc}"
+        if not data.has_tree(params.min_samples):
+            return no_update, f"No tree for min_samples={params.min_samples} yet: press Rebuild"
+        return params.as_dict(), ""
+
+    @app.callback(
+        Output(ids.CLUSTER_PARAMS, "data", allow_duplicate=True),
+        Output(ids.MCS_SLIDER, "value"),
+        Output(ids.METHOD, "value"),
+        Output(ids.EPSILON, "value"),
+        Output(ids.MIN_SAMPLES, "value"),
+        Input(ids.RESET_PARAMS, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def reset_params(_):
+        p = data.run_params
+        return p.as_dict(), p.min_cluster_size, p.selection_method, p.epsilon, p.min_samples
+
+    @app.callback(
+        Output(ids.CLUSTER_PARAMS, "data", allow_duplicate=True),
+        Output(ids.TREE_STATUS, "children", allow_duplicate=True),
+        Input(ids.REBUILD, "n_clicks"),
+        State(ids.MIN_SAMPLES, "value"),
+        State(ids.CLUSTER_PARAMS, "data"),
+        background=True,
+        running=[
+            (Output(ids.REBUILD, "disabled"), True, False),
+            (Output(ids.TREE_PROGRESS, "children"), "Building the tree (a few seconds per 10k points)…", ""),
+        ],
+        prevent_initial_call=True,
+    )
+    def rebuild_tree(_, min_samples, current):
+        try:
+            params = data.params_from({**(current or {}), "min_samples": min_samples})
+        except ValueError as exc:
+            return no_update, f"Not rebuilt: {exc}"
+        data.tree(params.min_samples, build=True)
+        return params.as_dict(), f"Tree for min_samples={params.min_samples} ready."
+
+    @app.callback(Output(ids.CLUSTER_METRICS, "children"), Input(ids.CLUSTER_PARAMS, "data"))
+    def metrics(raw):
+        return render_metrics(data.view_for(raw))
