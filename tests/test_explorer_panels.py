@@ -1,0 +1,123 @@
+"""The panels' pure renderers, without a server: components in, what a user would see checked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer import ids
+from explorer.components import Thumbnails
+from explorer.data import ExplorerData
+from explorer.figures import COLOUR_MODES, colouring, map_figure
+from explorer.ids import MapTrace
+from explorer.panels import clusters, failure_modes, glitch, label_audit, map, selection
+from precompute.audit.findings import kinds
+
+
+@pytest.fixture(scope="module")
+def data(small_run, tmp_path_factory) -> ExplorerData:
+    return ExplorerData(small_run, cache_dir=tmp_path_factory.mktemp("panels-cache"))
+
+
+@pytest.fixture(scope="module")
+def thumbs(data) -> Thumbnails:
+    return Thumbnails(data, lambda path: f"/mounted{path}")
+
+
+def _walk(component):
+    """Every component in a tree (children lists, single children), depth first."""
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from _walk(child)
+
+
+def _text(component) -> str:
+    parts = []
+    for c in _walk(component):
+        children = getattr(c, "children", None)
+        parts += [
+            str(x) for x in (children if isinstance(children, list | tuple) else [children]) if isinstance(x, str | int)
+        ]
+    return " ".join(parts)
+
+
+def _of_type(component, name: str) -> list:
+    return [c for c in _walk(component) if getattr(c, "_type", None) == name]
+
+
+def test_the_detail_shows_four_windows_the_facts_and_the_nearest_neighbours(data, thumbs):
+    point = 3
+    shown = glitch.render_detail(data, thumbs, point, cluster=int(data.points["cluster"].iat[point]))
+    images = [img for img in _of_type(shown, "Img") if img.className == "detail-img"]
+    assert len(images) == 4
+    assert all(img.src.startswith("/mounted/previews/detail/") for img in images)
+    assert data.points["gravityspy_id"].iat[point] in _text(shown)
+    neighbour_ids = [c.id for c in _walk(shown) if isinstance(getattr(c, "id", None), dict)]
+    assert neighbour_ids == [ids.goto_point(i) for i, _ in data.neighbours(point, k=glitch.NEIGHBOURS)]
+
+
+def test_the_failure_modes_list_every_kind_with_its_count(data, thumbs):
+    view = data.view(data.run_params)
+    sections = failure_modes.render_findings(data, thumbs, view)
+    headings = [_of_type(s, "H6")[0].children for s in sections]
+    assert headings == [f"{kind.title} ({len(view.findings[kind.kind])})" for kind in kinds()]
+    shown = sum(len(_of_type(s, "Li")) for s in sections)
+    assert shown == sum(len(v) for v in view.findings.values())
+
+
+def test_a_cluster_up_close_and_the_clusters_that_are_not_there(data, thumbs):
+    view = data.view(data.run_params)
+    cluster = int(view.table["cluster"].iat[0])
+    size = int((view.labels == cluster).sum())
+    shown = clusters.render_cluster(data, thumbs, view, cluster)
+    assert f"Cluster {cluster}: {size} glitches" in _text(shown)
+    assert [c for c in _walk(shown) if getattr(c, "id", None) == ids.SEGMENT_TABLE]
+    assert "Choose a cluster" in _text(clusters.render_cluster(data, thumbs, view, None))
+    assert "does not exist" in _text(clusters.render_cluster(data, thumbs, view, 999))
+    assert [r["cluster"] for r in clusters.cluster_rows(view)] == view.table["cluster"].tolist()
+
+
+def test_a_selection_and_its_export_carry_the_clustering(data, thumbs):
+    view = data.view(data.run_params)
+    points = list(range(0, data.n_points, 2))
+    shown = selection.render_selection(data, thumbs, points)
+    assert f"{len(points)} glitches selected" in _text(shown)
+    assert len(_of_type(shown, "Img")) == min(len(points), selection.MAX_THUMBS)
+    table = selection.selection_table(data, view, points)
+    assert table["gravityspy_id"].tolist() == data.points["gravityspy_id"].iloc[points].tolist()
+    assert (table["cluster"].to_numpy() == view.labels[points]).all()
+    assert (table["min_cluster_size"] == view.params.min_cluster_size).all()
+    assert "Lasso" in _text(selection.render_selection(data, thumbs, []))
+
+
+def test_the_correction_table_at_the_runs_parameters_is_the_audits(data, small_run):
+    table = label_audit.corrections_table(data, data.view(data.run_params))
+    audit = pd.read_csv(small_run / "audit" / "corrections.csv", dtype={"gravityspy_id": str})
+    assert table["gravityspy_id"].tolist() == audit["gravityspy_id"].tolist()
+    assert table["proposed_label"].tolist() == audit["proposed_label"].tolist()
+    assert (table["current_label"] != table["proposed_label"]).all()
+
+
+def test_the_maps_patches_address_the_traces_by_their_roles(data):
+    figure = map_figure(data.points, colouring("cluster", data.points, data.points["cluster"].to_numpy()))
+    assert [trace.name for trace in figure.data] == ["glitches", "cluster", "glitch"]  # MapTrace's order
+    members = data.points["cluster"].to_numpy() == 0
+    patch = map.highlight_patch(data, members, 5).to_plotly_json()
+    touched = {(op["location"][1], op["location"][2]) for op in patch["operations"]}
+    assert touched == {(MapTrace.CLUSTER, "x"), (MapTrace.CLUSTER, "y"), (MapTrace.GLITCH, "x"), (MapTrace.GLITCH, "y")}
+    sizes = {op["location"][1]: len(op["params"]["value"]) for op in patch["operations"] if op["location"][2] == "x"}
+    assert sizes == {MapTrace.CLUSTER: int(members.sum()), MapTrace.GLITCH: 1}
+    for mode in COLOUR_MODES:
+        recolour = map.recolour_patch(colouring(mode, data.points, data.points["cluster"].to_numpy()), None)
+        assert {op["location"][1] for op in recolour.to_plotly_json()["operations"]} == {MapTrace.POINTS}
+
+
+def test_the_legend_counts_every_point_once(data):
+    colours = colouring("label", data.points, data.points["cluster"].to_numpy())
+    legend = map.render_legend(colours)
+    counts = [int(item.children[1].rsplit("(", 1)[1].rstrip(")")) for item in legend]
+    assert sum(counts) == data.n_points
+    assert map.render_legend(colouring("suspicion", data.points, np.zeros(data.n_points, int))) == []
