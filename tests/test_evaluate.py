@@ -150,3 +150,64 @@ def test_truth_from_another_data_set_is_refused(constructed, tmp_path):
         evaluate_run(load_run(run), tmp_path)
     with pytest.raises(DataError, match=r"has no truth.csv and plan.json"):
         evaluate_run(load_run(run), tmp_path / "nowhere")
+
+
+# -- the scorer is strict: hand-built findings that must miss -----------------------------------------------
+
+
+def _truth(morphology, clusters, labels):
+    from precompute.audit.findings import PlantedTruth
+
+    return PlantedTruth(morphology=np.array(morphology), clusters=np.array(clusters), labels=np.array(labels))
+
+
+def test_an_over_broad_merge_is_a_miss_and_one_label_either_way_is_a_hit():
+    from precompute.audit.findings.merge import Merge
+
+    planted = {"Power_Line", "Air_Compressor", "Low_Frequency_Lines"}
+    truth = _truth([], [], [])
+
+    def merge(*labels):
+        return Merge(labels=sorted(labels), clusters=[0], counts={}, axis_auc={}, examples={})
+
+    assert merge(*planted).hits(planted, truth)
+    assert merge(*planted, "Blip").hits(planted, truth)  # one label too many
+    assert merge("Power_Line", "Air_Compressor").hits(planted, truth)  # one too few
+    assert not merge(*planted, "Blip", "Whistle").hits(planted, truth)  # Jaccard 0.6: a hit for the old scorer
+    assert not merge("Power_Line", "Blip", "Whistle").hits(planted, truth)
+
+
+def test_a_split_of_the_right_label_on_the_wrong_axis_is_a_miss():
+    from precompute.audit.findings.split import Split
+
+    rng = np.random.default_rng(0)
+    morphology = np.array(["Scattered_Light"] * 30 + ["Fast_Scattering"] * 30)
+    truth = _truth(morphology, np.zeros(60, int), ["Scattered_Light"] * 60)
+    members = np.arange(60)
+
+    def split(groups):
+        return Split(label="Scattered_Light", evidence="omicron+neighbours", clusters=[0], shares={}, examples={},
+                     members=members, member_group=np.asarray(groups))  # fmt: skip
+
+    assert split((morphology == "Fast_Scattering").astype(int)).hits("Scattered_Light", truth)
+    assert not split(rng.integers(0, 2, 60)).hits("Scattered_Light", truth)  # groups by something else
+    assert not split(np.r_[np.zeros(15), np.ones(30), np.zeros(15)]).hits("Scattered_Light", truth)  # half right
+    assert not split((morphology == "Fast_Scattering").astype(int)).hits("Whistle", truth)  # the wrong label
+    assert not Split(label="Scattered_Light", evidence="clusters", clusters=[0], shares={}, examples={}).hits(
+        "Scattered_Light", truth
+    )  # nothing to judge the groups by
+
+
+def test_a_continuum_is_matched_by_its_members_not_its_label_names():
+    from precompute.audit.findings.continuum import Continuum
+
+    planted = {"Blip", "Koi_Fish"}
+    labels = ["Blip"] * 20 + ["Koi_Fish"] * 20
+    right = _truth(["Blip"] * 22 + ["Koi_Fish"] * 18, [3] * 40, labels)
+    wrong = _truth(["Whistle"] * 30 + ["Koi_Fish"] * 10, [3] * 40, labels)  # the labels, on other shapes
+    finding = Continuum(labels=["Blip", "Koi_Fish"], clusters=[3], counts={}, axis_auc={}, examples={})
+    assert finding.hits(planted, right)
+    assert not finding.hits(planted, wrong)
+    assert not Continuum(labels=["Blip", "Koi_Fish"], clusters=[9], counts={}, axis_auc={}, examples={}).hits(
+        planted, right
+    )

@@ -126,7 +126,9 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
     params = params or FindingParams()
     tables = audit_points(points, embeddings, params=params)
 
-    scores = _score_findings(tables.findings, plan, PlantedTruth(morphology=morphology, clusters=clusters))
+    scores = _score_findings(
+        tables.findings, plan, PlantedTruth(morphology=morphology, clusters=clusters, labels=labels)
+    )
 
     mech = truth.loc[ids, "mechanism"].to_numpy().astype(str)
     altered = truth.loc[ids, "label_altered"].to_numpy().astype(bool)

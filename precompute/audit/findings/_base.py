@@ -31,7 +31,16 @@ from ..params import FindingParams
 if TYPE_CHECKING:
     from ..groups import TwoGroups
 
-__all__ = ["Finding", "FindingContext", "FindingView", "PlantedTruth", "kinds", "register", "registry_digest"]
+__all__ = [
+    "NOT_RECORDED",
+    "Finding",
+    "FindingContext",
+    "FindingView",
+    "PlantedTruth",
+    "kinds",
+    "register",
+    "registry_digest",
+]
 
 _REGISTRY: dict[str, type[Finding]] = {}
 _Kind = TypeVar("_Kind", bound="type[Finding]")
@@ -53,6 +62,12 @@ class PlantedTruth:
 
     morphology: np.ndarray  #: the true shape of each point
     clusters: np.ndarray  #: the run's cluster of each point
+    labels: np.ndarray | None = None  #: the human label of each point
+
+
+#: Metadata of a finding's field kept for the evaluation and the dashboard but not written to ``summary.json``:
+#: ``field(default=None, compare=False, repr=False, metadata=NOT_RECORDED)``.
+NOT_RECORDED = {"record": False}
 
 
 class FindingContext:
@@ -83,7 +98,9 @@ class Finding:
     """One finding: a place where the taxonomy and the spectrograms disagree, with its evidence.
 
     Subclasses are frozen dataclasses whose fields, in order, are what
-    ``audit/summary.json`` records (fields left None are not written).
+    ``audit/summary.json`` records (fields left None are not written, nor
+    fields whose metadata is `NOT_RECORDED`: per-glitch detail the evaluation and
+    the dashboard use, too large for the summary of a large run).
     """
 
     kind: ClassVar[str]
@@ -110,10 +127,11 @@ class Finding:
         return f"{self.kind}: {self.view().headline}"
 
     def as_dict(self) -> dict[str, Any]:
+        """The finding as ``summary.json`` records it: its kind, then every recorded field that is set."""
         out: dict[str, Any] = {"kind": self.kind}
         for spec in fields(self):
             value = getattr(self, spec.name)
-            if value is not None:
+            if value is not None and spec.metadata.get("record", True):
                 out[spec.name] = value
         return out
 

@@ -1,7 +1,8 @@
 """Continua: labels ordered along one cluster's axis. Relabel at the boundary; don't merge.
 
-Scored against a plan's ``continuum`` mechanisms: a finding hits when it names
-at least two of the continuum's morphologies as labels.
+Scored against a plan's ``continuum`` mechanisms by its members (the points of
+its labels in its clusters): at least half of them have one of the continuum's
+two true morphologies, and each of the two makes up at least a tenth of them.
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ._base import PlantedTruth, register
 from ._pairs import SharedClusterFinding
 
 __all__ = ["Continuum"]
+
+#: Share of a continuum finding's members that must be the planted morphologies, and of each (fixed by issue 15).
+MIN_SHARE, MIN_EACH = 0.5, 0.1
 
 
 @register
@@ -30,4 +36,10 @@ class Continuum(SharedClusterFinding):
         return [set(m["morphologies"]) for m in plan.get("mechanisms", []) if m["kind"] == "continuum"]
 
     def hits(self, planted: set[str], truth: PlantedTruth) -> bool:
-        return len(set(self.labels) & planted) >= 2
+        if truth.labels is None:
+            raise ValueError("matching a continuum by its members needs the points' labels in PlantedTruth")
+        members = np.isin(truth.clusters, self.clusters) & np.isin(truth.labels, self.labels)
+        if not members.any():
+            return False
+        shares = [float(np.mean(truth.morphology[members] == m)) for m in sorted(planted)]
+        return sum(shares) >= MIN_SHARE and min(shares) >= MIN_EACH

@@ -1,8 +1,9 @@
 """Merge suggestions (over-splitting): labels that share clusters and that their neighbours mix at random.
 
 Scored against a plan's ``over_split`` mechanisms (one shape filed under
-several labels): a finding hits a planted group when their label sets overlap
-by Jaccard >= 0.5.
+several labels): a finding hits a planted group only when its label set is
+that group give or take one label (a finding that swallows unrelated labels is
+a miss, however much it overlaps).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import Any
 from ._base import PlantedTruth, register
 from ._pairs import SharedClusterFinding
 
-__all__ = ["Merge"]
+__all__ = ["LABEL_SLACK", "Merge"]
+
+#: Labels a merge finding may have too many or too few and still match a planted group (fixed by issue 15).
+LABEL_SLACK = 1
 
 
 @register
@@ -31,5 +35,4 @@ class Merge(SharedClusterFinding):
         return [set(m["labels"]) for m in plan.get("mechanisms", []) if m["kind"] == "over_split"]
 
     def hits(self, planted: set[str], truth: PlantedTruth) -> bool:
-        mine = set(self.labels)
-        return len(mine & planted) / len(mine | planted) >= 0.5 if mine | planted else False
+        return len(set(self.labels) ^ planted) <= LABEL_SLACK

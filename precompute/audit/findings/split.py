@@ -9,25 +9,30 @@ members (and ``min_count``) in each of two or more clusters: ``evidence``
 ``clusters``, the weaker rule, since a clustering also cuts one shape in two
 by loudness.
 
-Scored against a plan's ``over_compress`` mechanisms: a finding hits when its
-label is the planted one.
+Scored against a plan's ``over_compress`` mechanisms: a finding hits only when
+its label is the planted one and its two groups separate the hidden shapes
+among the label's members (adjusted Rand index >= 0.5 between the groups and
+the true morphologies); a split of the right label on the wrong axis is a miss.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
+import numpy as np
 import pandas as pd
 
 from ...cluster import NOISE_LABEL
 from ..groups import TwoGroups
 from ..metrics import contingency
 from ..params import FindingParams
-from ._base import Finding, FindingContext, FindingView, PlantedTruth, register
+from ._base import NOT_RECORDED, Finding, FindingContext, FindingView, PlantedTruth, register
 
-__all__ = ["Split", "split_suggestions"]
+__all__ = ["MIN_ARI", "Split", "split_suggestions"]
 
+#: Least adjusted Rand index between a split's groups and the true morphologies for a hit (fixed by issue 15).
+MIN_ARI = 0.5
 #: Units of the Omicron parameters, for the evidence line.
 _UNITS = {"duration": " s", "peak_frequency": " Hz", "bandwidth": " Hz"}
 
@@ -52,6 +57,9 @@ class Split(Finding):
     shares: dict[str, float]  #: cluster -> share of the label's clustered members
     purity_in_cluster: dict[str, float] | None = None  #: cluster -> the label's share of it (clusters evidence)
     examples: dict[str, list[str]]  #: group (or cluster) -> first gravityspy_ids
+    #: the points (rows) the groups were formed from, and each one's group (0/1) or cluster
+    members: np.ndarray | None = field(default=None, compare=False, repr=False, metadata=NOT_RECORDED)
+    member_group: np.ndarray | None = field(default=None, compare=False, repr=False, metadata=NOT_RECORDED)
 
     @classmethod
     def detect(cls, context: FindingContext) -> list[Self]:
@@ -79,7 +87,11 @@ class Split(Finding):
         return sorted({m["label"] for m in plan.get("mechanisms", []) if m["kind"] == "over_compress"})
 
     def hits(self, planted: str, truth: PlantedTruth) -> bool:
-        return self.label == planted
+        from sklearn.metrics import adjusted_rand_score
+
+        if self.label != planted or self.members is None or len(self.members) < 2:
+            return False
+        return adjusted_rand_score(truth.morphology[self.members], self.member_group) >= MIN_ARI
 
 
 def split_suggestions(
@@ -127,12 +139,15 @@ def _two_view_split(points: pd.DataFrame, found: TwoGroups, params: FindingParam
         clusters=sorted(int(c) for c in held.index),
         shares={str(int(c)): round(float(n) / max(int(in_clusters.sum()), 1), 3) for c, n in held.items()},
         examples=examples,
+        members=found.members,
+        member_group=found.group,
     )
 
 
 def _cluster_splits(points: pd.DataFrame, params: FindingParams) -> list[Split]:
     """Labels whose members fall into two or more clusters, each holding a substantial share of them."""
-    table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+    clusters, labels = points["cluster"].to_numpy(), points["label"].astype(str).to_numpy()
+    table = contingency(clusters, labels)
     examples = _examples_by_cluster_and_label(points)
     findings = []
     for label in table.columns:
@@ -144,6 +159,7 @@ def _cluster_splits(points: pd.DataFrame, params: FindingParams) -> list[Split]:
         if len(parts) < 2:
             continue
         sizes = table.loc[parts.index].sum(axis=1)
+        rows = np.flatnonzero((labels == str(label)) & np.isin(clusters, parts.index.to_numpy()))
         findings.append(
             Split(
                 label=str(label),
@@ -152,6 +168,8 @@ def _cluster_splits(points: pd.DataFrame, params: FindingParams) -> list[Split]:
                 shares={str(c): round(float(n) / float(clustered), 3) for c, n in parts.items()},
                 purity_in_cluster={str(c): round(float(parts[c]) / float(sizes[c]), 3) for c in parts.index},
                 examples={f"cluster {c}": examples.get((int(c), str(label)), []) for c in parts.index},
+                members=rows,
+                member_group=clusters[rows],
             )
         )
     return findings
