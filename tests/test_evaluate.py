@@ -211,3 +211,43 @@ def test_a_continuum_is_matched_by_its_members_not_its_label_names():
     assert not Continuum(labels=["Blip", "Koi_Fish"], clusters=[9], counts={}, axis_auc={}, examples={}).hits(
         planted, right
     )
+
+
+# -- the peer: cleanlab on our own inputs, and on a classifier's -----------------------------------------------
+
+
+def test_cleanlab_gets_our_own_neighbours_and_ranks_as_ours_on_them(constructed):
+    """Fed the rank-weighted leave-one-out probabilities our suspicion is made of, cleanlab's self-confidence
+    ranks every glitch exactly as our score does: the set-up is the same, so remaining gaps are method."""
+    from precompute.audit.params import FindingParams
+    from precompute.audit.peers import OURS, leave_one_out_probabilities
+    from precompute.audit.suspicion import glitch_suspicion
+
+    run, _truth = constructed
+    loaded = load_run(run)
+    embeddings, labels = np.asarray(loaded.embeddings()), loaded.points["label"].astype(str).to_numpy()
+    classes, inputs = leave_one_out_probabilities(embeddings, labels, FindingParams())
+    own = inputs[OURS[0]][np.arange(len(labels)), np.searchsorted(classes, labels)]
+    ours = glitch_suspicion(loaded.points, embeddings, FindingParams())["suspicion"].to_numpy()
+    np.testing.assert_allclose(1 - own, ours, atol=1e-6)
+    assert np.allclose(inputs["leave-one-out 10-NN"].sum(axis=1), 1.0)
+
+
+def test_the_evaluation_reports_every_peer_input_and_cleanlabs_merges(constructed):
+    run, truth = constructed
+    result = evaluate_run(load_run(run), truth)
+    inputs = result["suspicion"]["cleanlab_inputs"]
+    assert set(inputs) == {"leave-one-out 10-NN", "leave-one-out 20-NN", "leave-one-out rank-weighted",
+                           "out-of-fold logistic regression"}  # fmt: skip
+    assert (result["suspicion"]["cleanlab"]["input"], result["suspicion"]["cleanlab"]["method"]) != (
+        "leave-one-out rank-weighted",
+        "self_confidence",
+    )  # our own score is not counted as the peer's best
+    assert result["suspicion"]["cleanlab"]["roc_auc"] > 0.5
+    merges = result["merge_cleanlab"]
+    assert merges["n_planted"] == 1
+    assert all(len(group) >= 2 for group in merges["groups"])
+    assert 0.0 <= result["suspicion"]["proposals_true_morphology_altered"] <= 1.0
+    table = format_evaluation(result)
+    assert "cleanlab on out-of-fold logistic regression" in table
+    assert "find_overlapping_classes" in table

@@ -9,9 +9,10 @@ Prints a table and writes ``RUN/audit/evaluation.json``:
   the kind's module): recall and precision;
 - per-glitch suspicion against the labels the plan altered one by one (random
   noise, over-splitting, continuum flips): ROC AUC and average precision, side
-  by side with cleanlab fed out-of-fold k-NN probabilities from the same
-  embeddings (with each neighbour count our scores use, ``k`` and
-  ``suspicion_k``; the better of the two is reported). Labels changed for a
+  by side with cleanlab fed the same leave-one-out neighbours our scores use
+  and a classifier's out-of-fold probabilities (`precompute.audit.peers`);
+- merges against cleanlab's ``find_overlapping_classes``, scored by the same rule;
+- how often a proposed label is the true morphology. Labels changed for a
   whole morphology (over-compression, novel shapes) are consistent among
   neighbours by construction: the split and novel findings are what should
   catch them, and they are scored there.
@@ -32,6 +33,7 @@ from ..errors import DataError
 from ..rundir import Run
 from .findings import Findings, PlantedTruth, kinds
 from .params import FindingParams
+from .peers import classifier_probabilities, leave_one_out_probabilities, peer_merges, peer_suspicion
 from .tables import audit_points
 
 __all__ = ["INDIVIDUAL_MECHANISMS", "evaluate_run", "format_evaluation"]
@@ -78,30 +80,8 @@ def _score_findings(findings: Findings, plan: dict[str, Any], truth: PlantedTrut
     return scores
 
 
-def _out_of_fold_probabilities(
-    embeddings: np.ndarray, labels: np.ndarray, k: int, folds: int = 5, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """k-NN label probabilities for each point from models that never saw it (cleanlab's input)."""
-    from sklearn.model_selection import KFold
-    from sklearn.neighbors import KNeighborsClassifier
-
-    classes = np.unique(labels)
-    probabilities = np.zeros((len(labels), len(classes)))
-    for train, test in KFold(folds, shuffle=True, random_state=seed).split(embeddings):
-        model = KNeighborsClassifier(n_neighbors=min(k, len(train)), metric="cosine").fit(
-            embeddings[train], labels[train]
-        )
-        columns = np.searchsorted(classes, model.classes_)
-        probabilities[np.ix_(test, columns)] = model.predict_proba(embeddings[test])
-    # cleanlab needs every row to sum to 1 and every class to appear; smooth slightly for classes unseen in a fold
-    probabilities = (probabilities + 1e-6) / (probabilities + 1e-6).sum(axis=1, keepdims=True)
-    return classes, probabilities
-
-
 def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None) -> dict[str, Any]:
     """Score the run's clusters, findings and suspicion against the truth folder of a synthetic set."""
-    from cleanlab.filter import find_label_issues
-    from cleanlab.rank import get_label_quality_scores
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     truth_path = Path(truth_dir) / "truth.csv"
@@ -135,15 +115,9 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
     scored = np.isin(mech, [*INDIVIDUAL_MECHANISMS, "none"])
     target = altered[scored]
     ours = tables.glitches["suspicion"].to_numpy()[scored]
-    # the peer gets its best shot: out-of-fold k-NN with each neighbour count our scores use, the better one kept
-    peers = []
-    for k in sorted({params.k, params.suspicion_k}):
-        classes, pred_probs = _out_of_fold_probabilities(embeddings, labels, k)
-        coded = np.searchsorted(classes, labels)
-        quality = get_label_quality_scores(coded, pred_probs)
-        peers.append((float(roc_auc_score(target, 1 - quality[scored])), k, coded, pred_probs, quality))
-    peer_auc, peer_k, coded, pred_probs, quality = max(peers, key=lambda peer: peer[0])
-    issues = find_label_issues(coded, pred_probs)
+    classes, inputs = leave_one_out_probabilities(embeddings, labels, params)
+    classifier = classifier_probabilities(embeddings, labels, classes)
+    peers = peer_suspicion({**inputs, "out-of-fold logistic regression": classifier}, classes, labels, target, scored)
     suspicion = {
         "n_scored": int(scored.sum()),
         "n_altered": int(target.sum()),
@@ -151,16 +125,10 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
             "roc_auc": float(roc_auc_score(target, ours)),
             "average_precision": float(average_precision_score(target, ours)),
         },
-        "cleanlab": {
-            "k": peer_k,
-            "roc_auc_by_k": {str(k): round(auc, 4) for auc, k, *_ in peers},
-            "roc_auc": peer_auc,
-            "average_precision": float(average_precision_score(target, 1 - quality[scored])),
-            "issues_flagged": int(issues[scored].sum()),
-            "issues_precision": float(target[issues[scored]].mean()) if issues[scored].any() else None,
-            "issues_recall": float(issues[scored][target].mean()) if target.any() else None,
-        },
+        "cleanlab": peers["best"],
+        "cleanlab_inputs": peers["inputs"],
         "corrections_precision": _corrections_precision(tables.glitches, truth, ids),
+        **_proposals_recall(tables.glitches, morphology, altered, set(labels)),
     }
     result = {
         "run": str(run.root),
@@ -170,11 +138,29 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
         "clusters_vs_morphology": _agreement(morphology, clusters),
         "clusters_vs_labels": _agreement(labels, clusters),
         **scores,
+        "merge_cleanlab": peer_merges(classifier, classes, labels, plan, params),
         "suspicion": suspicion,
         "thresholds": params.as_dict(),
     }
     write_text_atomic(run.root / "audit" / "evaluation.json", json.dumps(result, indent=2) + "\n")
     return result
+
+
+def _proposals_recall(
+    glitches: pd.DataFrame, morphology: np.ndarray, altered: np.ndarray, label_set: set[str]
+) -> dict[str, float | None]:
+    """Among altered glitches, the share whose proposed label is the true morphology: over all of them, and over
+    those whose true morphology is a label of the data set (a proposal can only name a label it has seen)."""
+    proposed = glitches["proposed_label"].to_numpy()
+    nameable = altered & np.isin(morphology, list(label_set))
+    return {
+        "proposals_true_morphology_altered": float(np.mean(proposed[altered] == morphology[altered]))
+        if altered.any()
+        else None,
+        "proposals_true_morphology_nameable": float(np.mean(proposed[nameable] == morphology[nameable]))
+        if nameable.any()
+        else None,
+    }
 
 
 def _corrections_precision(glitches: pd.DataFrame, truth: pd.DataFrame, ids: pd.Series) -> float | None:
@@ -212,15 +198,30 @@ def format_evaluation(result: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | recall / precision (found, planted) | {pct(r['recall'])} / {pct(r['precision'])} ({r['n_found']}, {r['n_planted']}) |"
         )
+    m = result.get("merge_cleanlab")
+    if m:
+        lines.append(
+            f"| merge, cleanlab find_overlapping_classes (same rule) | recall / precision (found, planted) | "
+            f"{pct(m['recall'])} / {pct(m['precision'])} ({m['n_found']}, {m['n_planted']}) |"
+        )
     s = result["suspicion"]
     lines.append(
         f"| suspicion, ours ({s['n_altered']} of {s['n_scored']} altered one by one) | ROC AUC / AP | {s['ours']['roc_auc']:.3f} / {s['ours']['average_precision']:.3f} |"
     )
+    best = s["cleanlab"]
     lines.append(
-        f"| suspicion, cleanlab (out-of-fold {s['cleanlab']['k']}-NN, the better k) | ROC AUC / AP | {s['cleanlab']['roc_auc']:.3f} / {s['cleanlab']['average_precision']:.3f} |"
+        f"| suspicion, cleanlab's best ({best['input']}, {best['method']}) | ROC AUC / AP | {best['roc_auc']:.3f} / {best['average_precision']:.3f} |"
     )
-    lines.append(
-        f"| cleanlab find_label_issues | flagged, precision / recall | {s['cleanlab']['issues_flagged']}, {pct(s['cleanlab']['issues_precision'])} / {pct(s['cleanlab']['issues_recall'])} |"
-    )
+    for name, row in s["cleanlab_inputs"].items():
+        issues = row["find_label_issues"]
+        lines.append(
+            f"| cleanlab on {name} | AUC self-confidence / margin / entropy; find_label_issues flagged, precision / recall | "
+            f"{row['self_confidence']['roc_auc']:.3f} / {row['normalized_margin']['roc_auc']:.3f} / "
+            f"{row['confidence_weighted_entropy']['roc_auc']:.3f}; {issues['flagged']}, {pct(issues['precision'])} / {pct(issues['recall'])} |"
+        )
     lines.append(f"| proposed corrections | share proposing the true morphology | {pct(s['corrections_precision'])} |")
+    lines.append(
+        f"| altered glitches | share whose proposal is the true morphology: all / true morphology among the labels | "
+        f"{pct(s['proposals_true_morphology_altered'])} / {pct(s['proposals_true_morphology_nameable'])} |"
+    )
     return "\n".join(lines)

@@ -25,7 +25,7 @@ neighbours: no classifier.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,14 @@ from ..neighbours import label_mixing
 from ..params import FindingParams
 from ._base import _REGISTRY, Finding, FindingContext, FindingView
 
-__all__ = ["VERDICTS", "LinkedGroup", "SharedClusterFinding", "linked_label_groups", "merge_suggestions"]
+__all__ = [
+    "VERDICTS",
+    "LinkedGroup",
+    "SharedClusterFinding",
+    "connected_components",
+    "linked_label_groups",
+    "merge_suggestions",
+]
 
 #: The verdicts, in the order their groups are listed.
 VERDICTS = ("merge", "continuum", "overlap")
@@ -111,7 +118,7 @@ def linked_label_groups(
     found = []
     for verdict in VERDICTS:
         graph = {pair: shared for pair, shared in links.items() if verdicts[pair][0] == verdict}
-        for group in _components(graph):
+        for group in connected_components(graph):
             shared = sorted({c for pair, cs in graph.items() if set(pair) <= group for c in cs})
             counts = {
                 str(c): {lab: int(table.at[c, lab]) for lab in sorted(group) if table.at[c, lab] > 0} for c in shared
@@ -134,7 +141,8 @@ def linked_label_groups(
     return found
 
 
-def _components(graph: dict[tuple[str, str], list[int]]) -> list[set[str]]:
+def connected_components(graph: dict[tuple[str, str], Any]) -> list[set[str]]:
+    """Groups of labels joined by the pairs of ``graph`` (its keys), each group sorted out by its first label."""
     neighbours: dict[str, set[str]] = {}
     for a, b in graph:
         neighbours.setdefault(a, set()).add(b)
