@@ -101,3 +101,30 @@ def test_refuses_to_mix_two_data_sets_in_one_folder(synth_set, tmp_path):
     (tmp_path / "occupied" / "notes.txt").write_text("mine")
     with pytest.raises(DataError, match=r"exists and is not empty"):
         generate_dataset(tmp_path / "occupied", glitches=3, seed=1, plan=small_plan(0), show_progress=False)
+
+
+def test_omicron_columns_are_measured_so_no_shape_has_a_constant_value(tmp_path):
+    """The columns a real pipeline measures (duration, bandwidth, central and peak frequency, SNR, times) vary
+    within a shape, as measurements do; the waveform model's own numbers (Tomte 0.1 s, No_Glitch 10 Hz,
+    1080Lines 0.05 s, Scratchy 370 Hz, ...) never appear as a constant."""
+    from .helpers import dashboard_plan  # a plan of a few shapes, many glitches each
+
+    keep = ("Tomte", "No_Glitch", "1080Lines", "Scratchy")
+    plan = dashboard_plan(label_noise=0.0)
+    plan = type(plan).from_dict({**plan.source, "morphologies": {
+        name: {"weight": 1000.0 if name in keep else 0.001} for name in plan.morphologies}})  # fmt: skip
+    result = generate_dataset(tmp_path / "set", glitches=24, seed=11, plan=plan, workers=2, show_progress=False)
+    meta = result.metadata.merge(result.truth[["gravityspy_id", "morphology"]], on="gravityspy_id")
+    for shape, group in meta.groupby("morphology"):
+        assert len(group) >= 4, shape
+        for column in ("duration", "snr", "event_time", "start_time_ns"):  # measured on continuous times and energies
+            assert group[column].nunique() >= len(group) - 1, (shape, column)
+        # frequency extents end on Q-plane tiles, so values repeat, as Omicron's do; but a shape never has one value
+        for column in ("bandwidth", "central_freq", "peak_frequency"):
+            assert group[column].nunique() > 1, (shape, column)
+        for column in ("duration", "bandwidth", "central_freq"):
+            values = group[column].to_numpy(float)
+            assert (values > 0).all(), (shape, column)
+            assert values.std() / values.mean() > 0.01, (shape, column)  # a measurement's scatter
+    assert (meta["central_freq"] - meta["bandwidth"] / 2 >= 0).all()  # flow = central - bandwidth/2 >= 0
+    assert (meta["peak_frequency"].between(10, 2048)).all()

@@ -68,18 +68,32 @@ def test_crop_holds_only_spectrogram_and_the_chrome_lies_outside(blip):
 def test_peak_snr_follows_the_target_for_a_compact_glitch():
     snrs = []
     for target in (10.0, 40.0):
-        _, peak = _simulate("blip_family", target, seed=3)
-        snrs.append(np.sqrt(2 * peak["peak_energy"]))
-        assert 60 < peak["peak_frequency_hz"] < 400
+        _, trigger = _simulate("blip_family", target, seed=3)
+        snrs.append(trigger.snr)
+        assert 60 < trigger.peak_frequency_hz < 400
     assert 0.6 * 10 < snrs[0] < 1.6 * 10
     assert 0.6 * 40 < snrs[1] < 1.6 * 40
 
 
 def test_pixel_grid_puts_a_tone_on_its_frequency_row():
-    energies, peak = _simulate("violin_mode", 30.0, seed=1)
+    energies, trigger = _simulate("violin_mode", 30.0, seed=1)
     from precompute.synth.render import pixel_frequencies
 
     energy = energies[3]  # 4 s window
     loudest_row = int(np.argmax(energy.mean(axis=1)))
     assert 480 < pixel_frequencies()[loudest_row] < 540
-    assert 480 < peak["peak_frequency_hz"] < 540
+    assert 480 < trigger.peak_frequency_hz < 540
+
+
+def test_the_trigger_is_measured_around_the_glitch_as_omicron_would():
+    """A long narrow tone: the trigger's frequency band holds its line and its time extent covers it; a short
+    blip: a short trigger. Neither is the waveform model's own numbers."""
+    _, tone = _simulate("violin_mode", 30.0, seed=1)
+    assert tone.low_frequency_hz < tone.peak_frequency_hz < tone.high_frequency_hz
+    assert tone.low_frequency_hz <= 510 <= tone.high_frequency_hz
+    assert tone.start_time_s <= tone.peak_time_s <= tone.end_time_s
+    assert tone.n_tiles > 1
+    _, blip = _simulate("blip_family", 30.0, seed=2)
+    assert blip.duration_s < tone.duration_s
+    assert abs(blip.peak_time_s) <= 0.25  # within the search window
+    assert blip.central_frequency_hz == pytest.approx((blip.low_frequency_hz + blip.high_frequency_hz) / 2)

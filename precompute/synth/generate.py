@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import multiprocessing as mp
 import os
 from dataclasses import dataclass
@@ -56,7 +55,7 @@ METADATA_COLUMNS: tuple[str, ...] = (
     "gravityspy_id", "label", "sample_type", "url1", "url2", "url3", "url4",
 )  # fmt: skip
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  #: 2: every Omicron-like column measured from the strain (synth/trigger.py)
 SAMPLE_RATE_HZ = 8192.0
 #: Seconds of strain per glitch: long enough that the median normalisation of the
 #: Q-transform sees mostly noise even for glitches that fill the 4 s window.
@@ -87,7 +86,7 @@ def _png_relpath(label: str, ifo: str, gravityspy_id: str, window: str) -> str:
 
 
 def render_glitch(task: dict[str, Any]) -> dict[str, Any]:
-    """Simulate and render one glitch; write its four PNGs; return measured catalogue values."""
+    """Simulate and render one glitch; write its four PNGs; return its catalogue values, measured from the strain."""
     from gwpy.timeseries import TimeSeries
 
     from .glitches import MODELS
@@ -98,7 +97,7 @@ def render_glitch(task: dict[str, Any]) -> dict[str, Any]:
     wave = MODELS[task["model"]](rng, t, task["snr_target"])
     strain = colour(rng.normal(size=n) + wave.samples, task["sample_rate"])
     series = TimeSeries(strain, sample_rate=task["sample_rate"], t0=-task["block_s"] / 2)
-    energies, peak = q_energy_windows(series, [float(w) for w in WINDOWS], asd)
+    energies, trigger = q_energy_windows(series, [float(w) for w in WINDOWS], asd)
     root = Path(task["root"])
     for window, energy in zip(WINDOWS, energies, strict=True):
         png = figure_png(energy, ifo=task["ifo"], window=window)
@@ -107,12 +106,15 @@ def render_glitch(task: dict[str, Any]) -> dict[str, Any]:
         )
     return {
         "gravityspy_id": task["gravityspy_id"],
-        "snr": math.sqrt(2.0 * max(peak["peak_energy"], 0.0)),
-        "peak_frequency": peak["peak_frequency_hz"],
-        "q": peak["q"],
-        "central_freq": wave.central_freq_hz,
-        "bandwidth": wave.bandwidth_hz,
-        "duration": wave.duration_s,
+        # every catalogue value is measured from the strain, as Omicron measures it (synth/trigger.py)
+        "snr": trigger.snr,
+        "peak_frequency": trigger.peak_frequency_hz,
+        "q": trigger.q,
+        "central_freq": trigger.central_frequency_hz,
+        "bandwidth": trigger.bandwidth_hz,
+        "duration": trigger.duration_s,
+        "peak_offset_s": trigger.peak_time_s,
+        "start_offset_s": trigger.start_time_s,
     }
 
 
@@ -171,9 +173,11 @@ def _metadata(truth: pd.DataFrame, measured: pd.DataFrame, seed: int) -> pd.Data
     run = rng.integers(0, len(_OBSERVING_RUNS), size=n)
     lo = np.array([_OBSERVING_RUNS[r][0] for r in run], dtype=np.float64)
     hi = np.array([_OBSERVING_RUNS[r][1] for r in run], dtype=np.float64)
-    event_time = np.round(lo + rng.random(n) * (hi - lo), 4)
+    segment_centre = lo + rng.random(n) * (hi - lo)
     m = measured.set_index("gravityspy_id").loc[truth["gravityspy_id"]].reset_index()
-    start = event_time - m["duration"].to_numpy() / 2
+    # the trigger's peak is the event time, its first tile the start, as in Omicron's tables
+    event_time = np.round(segment_centre + m["peak_offset_s"].to_numpy(), 4)
+    start = segment_centre + m["start_offset_s"].to_numpy()
     table = pd.DataFrame(
         {
             "event_time": event_time,

@@ -21,6 +21,7 @@ from functools import cache
 import numpy as np
 
 from ..plotarea import ENERGY_MAX, FIGURE_SHAPE, energy_to_rgb
+from .trigger import Trigger, measure_trigger
 
 __all__ = [
     "AXES_BOX",
@@ -38,6 +39,8 @@ __all__ = [
 Q_RANGE: tuple[float, float] = (4.0, 64.0)
 FREQUENCY_RANGE_HZ: tuple[float, float] = (10.0, 2048.0)
 SEARCH_S: float = 0.5
+#: Length of the whitening filter (s): tiles this close to the segment's ends are not trusted.
+_WHITEN_S = 2.0
 
 #: The axes' interior in figure pixels: (left, top, right, bottom), right/bottom exclusive.
 #: Two pixels wider than the official crop on each side, so the crop holds no spine.
@@ -58,17 +61,17 @@ def pixel_frequencies() -> np.ndarray:
     return 2.0 ** (hi - (np.arange(_AXES_H) + 0.5) * (hi - lo) / _AXES_H)
 
 
-def q_energy_windows(strain, windows_s: list[float], asd) -> tuple[list[np.ndarray], dict[str, float]]:
+def q_energy_windows(strain, windows_s: list[float], asd) -> tuple[list[np.ndarray], Trigger]:
     """Q-transform ``strain`` (a GWpy TimeSeries centred on t=0) for each window.
 
     Returns one (rows, columns) normalized-energy array per window on the plot
-    area's pixel grid (top row = 2048 Hz), and the loudest tile of the search
-    window (``peak_frequency_hz``, ``peak_energy``, ``q``), as Omicron reports it.
+    area's pixel grid (top row = 2048 Hz), and the trigger measured on the same
+    Q-plane as Omicron would measure it (`precompute.synth.trigger`).
     """
     from gwpy.segments import Segment
     from gwpy.signal.qtransform import q_scan
 
-    whitened = strain.whiten(asd=asd, fduration=2)
+    whitened = strain.whiten(asd=asd, fduration=_WHITEN_S)
     qgram, _ = q_scan(
         whitened,
         qrange=Q_RANGE,
@@ -95,22 +98,7 @@ def q_energy_windows(strain, windows_s: list[float], asd) -> tuple[list[np.ndarr
             (log_pixel_freqs - log_row_freqs[idx - 1]) / (log_row_freqs[idx] - log_row_freqs[idx - 1]), 0.0, 1.0
         )[:, None]
         images.append(((1 - frac) * by_row[idx - 1] + frac * by_row[idx]).astype(np.float32))
-    peak = _peak_tile(qgram)
-    return images, peak
-
-
-def _peak_tile(qgram) -> dict[str, float]:
-    """Loudest tile within the search window of the chosen Q plane."""
-    best_energy, best_freq = -1.0, float("nan")
-    for freq, row in zip(qgram.plane.frequencies, qgram.energies, strict=True):
-        times = row.times.value
-        inside = np.abs(times) <= SEARCH_S / 2
-        if not inside.any():
-            continue
-        energy = float(np.max(row.value[inside]))
-        if energy > best_energy:
-            best_energy, best_freq = energy, float(freq)
-    return {"peak_frequency_hz": best_freq, "peak_energy": best_energy, "q": float(qgram.plane.q)}
+    return images, measure_trigger(qgram, search_s=SEARCH_S, edge_s=_WHITEN_S)
 
 
 @cache
