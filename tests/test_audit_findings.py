@@ -28,7 +28,7 @@ def scene() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
     # cluster 0: one shape, three labels mixed at random positions -> merge
-    for label, n in (("Power_Line", 20), ("Air_Compressor", 12), ("Low_Frequency_Lines", 8)):
+    for label, n in (("Power_Line", 20), ("Air_Compressor", 16), ("Low_Frequency_Lines", 14)):
         rows += [(0, label, *rng.normal([0, 0], 1.0)) for _ in range(n)]
     # cluster 1: Blip on the left, Koi_Fish on the right of one elongated cluster -> continuum
     rows += [(1, "Blip", rng.uniform(10, 15), rng.normal(0, 0.3)) for _ in range(25)]
@@ -48,7 +48,7 @@ def test_labels_sharing_a_cluster_at_random_are_a_merge(scene):
     merges = [f for f in merge_suggestions(scene, PARAMS) if f.kind == "merge"]
     assert [f.labels for f in merges] == [["Air_Compressor", "Low_Frequency_Lines", "Power_Line"]]
     assert merges[0].clusters == [0]
-    assert merges[0].counts["0"] == {"Air_Compressor": 12, "Low_Frequency_Lines": 8, "Power_Line": 20}
+    assert merges[0].counts["0"] == {"Air_Compressor": 16, "Low_Frequency_Lines": 14, "Power_Line": 20}
     assert len(merges[0].examples["Power_Line"]) == 5
 
 
@@ -114,7 +114,7 @@ def test_labels_their_neighbours_tell_apart_are_an_overlap_not_a_merge():
     clustering put together; in the embedding space each label keeps to its own blob (an overlap)."""
     rng = np.random.default_rng(1)
     rows, vectors = [], []
-    for label, n in (("Power_Line", 20), ("Air_Compressor", 12), ("Low_Frequency_Lines", 10)):
+    for label, n in (("Power_Line", 20), ("Air_Compressor", 16), ("Low_Frequency_Lines", 14)):
         rows += [(0, label, *rng.normal([0, 0], 1.0)) for _ in range(n)]
         vectors += [rng.normal(0, 1, 16) + 5 * np.eye(16)[0] for _ in range(n)]
     for label, axis in (("Whistle", 1), ("Wandering_Line", 2)):
@@ -172,8 +172,9 @@ def test_two_gaussian_fit_ignores_where_the_values_sit(seed, shift):
 
 def _split_scene() -> tuple[pd.DataFrame, np.ndarray]:
     """Cluster 0 holds Scattered_Light's two shapes (short and long, each its own blob in the embedding space);
-    Violin_Mode has two durations but one look; Whistle has three short members that look like Blips (label
-    errors); None_of_the_Above holds two shapes (a catch-all); Blip sits in two clusters with one duration."""
+    Violin_Mode has two durations but one look; Whistle has thirteen short members that look like Blips (label
+    errors); None_of_the_Above holds two shapes (a catch-all); Blip sits in two clusters with one duration.
+    Every group has at least ``smallest_side`` (12) glitches, so each rule can decide."""
     rng = np.random.default_rng(5)
     rows, vectors, durations = [], [], []
 
@@ -183,16 +184,16 @@ def _split_scene() -> tuple[pd.DataFrame, np.ndarray]:
             vectors.append(rng.normal(0, 1, 16) + 6 * np.eye(16)[blob])
             durations.append(duration * 10 ** rng.normal(0, 0.04))
 
-    add(14, 0, "Scattered_Light", 2.6, 0)
-    add(11, 0, "Scattered_Light", 0.36, 1)
-    add(9, 1, "Violin_Mode", 0.36, 2, (20, 0))
-    add(6, 1, "Violin_Mode", 0.17, 2, (20, 0))
-    add(20, 2, "Whistle", 0.6, 3, (40, 0))
-    add(20, 3, "Blip", 0.27, 4, (0, 20))
-    add(12, 4, "Blip", 0.27, 4, (20, 20))
-    add(4, 3, "Whistle", 0.03, 4, (0, 20))
-    add(10, 5, "None_of_the_Above", 2.7, 5, (40, 20))
-    add(10, 5, "None_of_the_Above", 0.5, 6, (40, 20))
+    add(16, 0, "Scattered_Light", 2.6, 0)
+    add(14, 0, "Scattered_Light", 0.36, 1)
+    add(16, 1, "Violin_Mode", 0.36, 2, (20, 0))
+    add(13, 1, "Violin_Mode", 0.17, 2, (20, 0))
+    add(30, 2, "Whistle", 0.6, 3, (40, 0))
+    add(40, 3, "Blip", 0.27, 4, (0, 20))
+    add(20, 4, "Blip", 0.27, 4, (20, 20))
+    add(13, 3, "Whistle", 0.03, 4, (0, 20))
+    add(14, 5, "None_of_the_Above", 2.7, 5, (40, 20))
+    add(14, 5, "None_of_the_Above", 0.5, 6, (40, 20))
     points = _points(rows).assign(duration=durations)
     return points, np.array(vectors)
 
@@ -206,8 +207,8 @@ def test_a_label_with_two_durations_that_look_different_is_a_split():
     assert split.parameter == "duration"
     assert split.delta_bic >= PARAMS.min_delta_bic
     assert split.label_mixing > 0.8
-    assert [g["size"] for g in split.groups.values()] == [11, 14]
-    assert [g["clusters"] for g in split.groups.values()] == [{"0": 11}, {"0": 14}]
+    assert [g["size"] for g in split.groups.values()] == [14, 16]
+    assert [g["clusters"] for g in split.groups.values()] == [{"0": 14}, {"0": 16}]
     assert split.clusters == [0]  # one cluster: a map clustering alone could not have found it
     assert [len(v) for v in split.examples.values()] == [5, 5]
 
@@ -216,9 +217,9 @@ def test_why_the_other_labels_are_not_splits():
     points, embeddings = _split_scene()
     groups = label_groups(points, embeddings, PARAMS)
     assert set(groups) == {"Scattered_Light"}
-    # Violin_Mode: two durations, one look -> its groups' neighbours mix at random
-    loose = FindingParams(max_mixing=-1.0)
-    assert "Violin_Mode" in label_groups(points, embeddings, loose)
+    # Violin_Mode: two durations, one look -> its groups' neighbours mix at random: decided, not a split
+    assert "Violin_Mode" not in groups
+    assert "Violin_Mode" not in groups.undecided
     # Whistle: the short group's neighbours are Blips -> label errors, not a second shape
     trusting = FindingParams(min_majority=0.0)
     assert "Whistle" in label_groups(points, embeddings, trusting)
@@ -251,3 +252,93 @@ def test_missing_or_impossible_omicron_values_are_left_out_not_fatal():
     assert {f.evidence for f in split_suggestions(empty, PARAMS, label_groups(empty, embeddings, PARAMS))} == {
         "clusters"
     }
+
+
+# -- evidence: the same failure on too few glitches is "cannot tell", on enough it is a finding ------------------
+
+
+def _merge_scene(per_label: int, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
+    """One shape under three labels, mixed at random in one cluster, ``per_label`` glitches each."""
+    rng = np.random.default_rng(seed)
+    rows, vectors = [], []
+    for label in ("Power_Line", "Air_Compressor", "Low_Frequency_Lines"):
+        rows += [(0, label, *rng.normal([0, 0], 1.0)) for _ in range(per_label)]
+        vectors += [rng.normal(0, 1, 16) + 5 * np.eye(16)[0] for _ in range(per_label)]
+    return _points(rows), np.array(vectors)
+
+
+@pytest.mark.parametrize(("per_label", "verdict"), [(6, "cannot_tell"), (40, "merge")])
+def test_a_merge_on_too_few_glitches_is_cannot_tell_and_on_enough_a_merge(per_label, verdict):
+    from precompute.audit.findings import all_findings
+
+    points, embeddings = _merge_scene(per_label)
+    found = all_findings(points, PARAMS, embeddings, None)
+    labels = ["Air_Compressor", "Low_Frequency_Lines", "Power_Line"]
+    assert [f.subject if verdict == "cannot_tell" else f.labels for f in found[verdict]] == [labels]
+    other = "merge" if verdict == "cannot_tell" else "cannot_tell"
+    assert found[other] == []
+    if verdict == "cannot_tell":
+        entry = found["cannot_tell"][0]
+        assert entry.rule == "labels sharing clusters"
+        assert entry.n_glitches == 3 * per_label
+        assert f"a verdict needs {PARAMS.smallest_side}" in entry.reason
+    else:
+        merge = found["merge"][0]
+        assert merge.n_glitches == 3 * per_label
+        for stats in merge.support.values():  # every pair: the interval below the threshold, the null beside it
+            low, high = stats["label_mixing"]["interval"]
+            assert low <= stats["label_mixing"]["value"] <= high <= PARAMS.max_mixing
+            assert stats["axis_auc"]["interval"][1] < PARAMS.axis_auc
+
+
+def _two_shape_label(per_group: int, seed: int = 4) -> tuple[pd.DataFrame, np.ndarray]:
+    """Scattered_Light holding two shapes (two durations, two blobs), ``per_group`` glitches of each, plus Blips."""
+    rng = np.random.default_rng(seed)
+    rows, vectors, durations = [], [], []
+    for label, duration, blob, n in (("Scattered_Light", 2.6, 0, per_group), ("Scattered_Light", 0.36, 1, per_group),
+                                     ("Blip", 0.27, 2, 40)):  # fmt: skip
+        rows += [(0, label, *rng.normal([0, 0], 1.0)) for _ in range(n)]
+        vectors += [rng.normal(0, 1, 16) + 6 * np.eye(16)[blob] for _ in range(n)]
+        durations += [duration * 10 ** rng.normal(0, 0.04) for _ in range(n)]
+    return _points(rows).assign(duration=durations), np.array(vectors)
+
+
+def test_a_split_on_too_few_glitches_is_cannot_tell_and_on_enough_a_split():
+    from precompute.audit.findings import all_findings
+
+    points, embeddings = _two_shape_label(per_group=5)
+    groups = label_groups(points, embeddings, PARAMS)
+    assert "Scattered_Light" not in groups
+    assert groups.undecided["Scattered_Light"] == (10, "too few to judge a split (two groups of 12 needed)")
+    undecided = all_findings(points, PARAMS, embeddings, groups)["cannot_tell"]
+    assert [(f.rule, f.sizes) for f in undecided if f.rule == "split"] == [("split", {"Scattered_Light": 10})]
+
+    points, embeddings = _two_shape_label(per_group=20)
+    groups = label_groups(points, embeddings, PARAMS)
+    assert set(groups) == {"Scattered_Light"}
+    split = all_findings(points, PARAMS, embeddings, groups)["split"][0]
+    assert split.n_glitches == 40
+    assert split.support["interval"][0] > PARAMS.max_mixing
+    assert split.support["p_value"] < PARAMS.alpha
+    assert split.support["null_q95"] < split.support["value"]
+
+
+@pytest.mark.parametrize(("novel", "others", "expected"), [(4, 1, "cannot_tell"), (20, 2, "novel")])
+def test_a_novel_class_on_too_few_glitches_is_cannot_tell_and_on_enough_a_novel_class(novel, others, expected):
+    from precompute.audit.findings import all_findings
+
+    rng = np.random.default_rng(6)
+    rows = [(0, "Blip", *rng.normal([0, 0], 1.0)) for _ in range(60)]
+    rows += [(1, "None_of_the_Above", *rng.normal([20, 0], 0.5)) for _ in range(novel)]
+    rows += [(1, "Whistle", *rng.normal([20, 0], 0.5)) for _ in range(others)]
+    rows += [(0, "None_of_the_Above", *rng.normal([0, 0], 1.0)) for _ in range(3)]
+    found = all_findings(_points(rows), PARAMS, None, None)
+    if expected == "novel":
+        assert [(f.cluster, f.size) for f in found["novel"]] == [(1, novel + others)]
+        assert found["novel"][0].purity_low >= PARAMS.novel_purity
+        assert found["novel"][0].p_value < PARAMS.alpha
+    else:
+        assert found["novel"] == []
+        entry = found["cannot_tell"][0]
+        assert (entry.rule, entry.clusters) == ("novel class", [1])
+        assert "surely only" in entry.reason  # 4 of 5: a share whose lower bound is below novel_purity

@@ -35,9 +35,9 @@ def _scene(rng: np.random.Generator):
             rows.append((cluster, label, morphology, mechanism, *rng.normal(xy, 0.5), centre))
 
     # over-splitting: one Power_Line shape, three labels (AC and LFL also have shapes of their own)
-    add(12, 0, "Power_Line", "Power_Line", "over_split", (0, 0), 0)
-    add(8, 0, "Air_Compressor", "Power_Line", "over_split", (0, 0), 0)
-    add(6, 0, "Low_Frequency_Lines", "Power_Line", "over_split", (0, 0), 0)
+    add(20, 0, "Power_Line", "Power_Line", "over_split", (0, 0), 0)
+    add(14, 0, "Air_Compressor", "Power_Line", "over_split", (0, 0), 0)
+    add(13, 0, "Low_Frequency_Lines", "Power_Line", "over_split", (0, 0), 0)
     add(20, 1, "Air_Compressor", "Air_Compressor", "none", (10, 0), 1)
     add(20, 2, "Low_Frequency_Lines", "Low_Frequency_Lines", "none", (20, 0), 2)
     # over-compression: two shapes, one label
@@ -120,8 +120,9 @@ def test_planted_failures_are_found_and_scored(constructed):
     assert result["suspicion"]["n_altered"] > 0
     assert result["suspicion"]["ours"]["roc_auc"] > 0.9  # the random label errors sit among the other class
     assert (run / "audit" / "evaluation.json").is_file()
-    assert "merge vs planted over-splitting | recall / precision (found, planted) | 1.00 / 1.00" in format_evaluation(
-        result
+    assert (
+        "merge vs planted over-splitting | recall / precision (found, planted; of the rest, cannot tell) | 1.00 / 1.00"
+        in (format_evaluation(result))
     )
 
 
@@ -251,3 +252,26 @@ def test_the_evaluation_reports_every_peer_input_and_cleanlabs_merges(constructe
     table = format_evaluation(result)
     assert "cleanlab on out-of-fold logistic regression" in table
     assert "find_overlapping_classes" in table
+
+
+def test_a_planted_failure_the_audit_cannot_tell_is_counted_apart_neither_wrong_nor_found():
+    from precompute.audit.evaluate import _score_findings
+    from precompute.audit.findings.cannot_tell import CannotTell
+
+    plan = {"mechanisms": [
+        {"kind": "over_split", "morphology": "Power_Line", "labels": {"Power_Line": 0.5, "Air_Compressor": 0.5}},
+        {"kind": "over_compress", "label": "Paired_Doves", "morphologies": ["Paired_Doves", "Chirp"]},
+    ]}  # fmt: skip
+    undecided = [
+        CannotTell(rule="labels sharing clusters", subject=["Air_Compressor", "Power_Line"], clusters=[0],
+                   n_glitches=14, reason="too few"),
+        CannotTell(rule="split", subject=["Paired_Doves", "Tomte"], clusters=[], n_glitches=17, reason="too few"),
+    ]  # fmt: skip
+    scores = _score_findings({"merge": [], "split": [], "cannot_tell": undecided}, plan, _truth([], [], []))
+    assert (scores["merge"]["recall"], scores["merge"]["n_cannot_tell"]) == (0.0, 1)
+    assert (scores["split"]["recall"], scores["split"]["n_cannot_tell"]) == (0.0, 1)
+    assert scores["merge"]["precision"] is None  # nothing claimed, nothing wrong
+    assert scores["cannot_tell"] == {"n_entries": 2}
+    # an entry about other labels covers nothing
+    other = [CannotTell(rule="split", subject=["Blip"], clusters=[], n_glitches=30, reason="interval spans")]
+    assert _score_findings({"cannot_tell": other}, plan, _truth([], [], []))["split"]["n_cannot_tell"] == 0

@@ -66,17 +66,23 @@ def _score_findings(findings: Findings, plan: dict[str, Any], truth: PlantedTrut
     """Recall and precision of every kind that a plan can plant (`Finding.planted_as`), each by its own match.
 
     A finding is right when it hits something planted of its kind; a planted
-    failure is found when some finding of its kind hits it.
+    failure is found when some finding of its kind hits it. A planted failure
+    not found but covered by a "cannot tell" entry is counted apart
+    (``n_cannot_tell``): it is neither wrong nor found.
     """
+    undecided = findings.get("cannot_tell", [])
     scores = {}
     for kind in kinds():
         if kind.planted_as is None:
             continue
         planted, found = kind.planted(plan), findings.get(kind.kind, [])
-        scores[kind.kind] = _recall_precision(
-            [any(f.hits(p, truth) for p in planted) for f in found],
-            [any(f.hits(p, truth) for f in found) for p in planted],
+        hit = [any(f.hits(p, truth) for f in found) for p in planted]
+        scores[kind.kind] = _recall_precision([any(f.hits(p, truth) for p in planted) for f in found], hit)
+        # planted failures the audit did not find but said it could not decide: silent where it cannot tell
+        scores[kind.kind]["n_cannot_tell"] = sum(
+            not h and any(u.covers(kind.kind, p, truth) for u in undecided) for p, h in zip(planted, hit, strict=True)
         )
+    scores["cannot_tell"] = {"n_entries": len(undecided)}
     return scores
 
 
@@ -194,9 +200,12 @@ def format_evaluation(result: dict[str, Any]) -> str:
     for kind in kinds():
         if kind.kind not in result:
             continue
+        if kind.planted_as is None:
+            continue
         r, name = result[kind.kind], f"{kind.kind} vs {kind.planted_as}"
         lines.append(
-            f"| {name} | recall / precision (found, planted) | {pct(r['recall'])} / {pct(r['precision'])} ({r['n_found']}, {r['n_planted']}) |"
+            f"| {name} | recall / precision (found, planted; of the rest, cannot tell) | {pct(r['recall'])} / "
+            f"{pct(r['precision'])} ({r['n_found']}, {r['n_planted']}; {r.get('n_cannot_tell', 0)}) |"
         )
     m = result.get("merge_cleanlab")
     if m:

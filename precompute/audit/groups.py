@@ -12,8 +12,10 @@ independent views to agree:
    ``min_delta_bic`` (10, "very strong" on Kass & Raftery's scale), and each
    group holds at least ``min_count`` members and ``min_label_share`` of them.
 2. **Spectrogram view.** Nearest neighbours in the embedding space tell the two
-   groups apart (``label_mixing`` above ``max_mixing``, the threshold that
-   also tells overlaps from merges), and each group is a shape the label keeps
+   groups apart: the ``label_mixing`` interval lies above ``max_mixing`` (the
+   threshold that also tells overlaps from merges) and shuffled groups rarely
+   mix so little (p < ``alpha``; `precompute.audit.neighbours.Evidence`), and
+   each group is a shape the label keeps
    to itself: its members' ``k`` nearest neighbours carry the label at least
    ``min_majority`` of the time on average (the per-glitch audit's agreement).
    That rules out a handful of mislabelled glitches, whose neighbours carry
@@ -22,6 +24,11 @@ independent views to agree:
 
 Catch-all labels (None_of_the_Above) are never split: holding several shapes is
 what they are for, and the novel-class finding looks inside them.
+
+Where the data cannot decide, the label is *undecided*, not dropped: fewer
+than two groups of ``smallest_side`` glitches, candidate groups below that
+size, or a neighbour statistic whose interval spans ``max_mixing``. The audit
+reports these as "cannot tell" (`precompute.audit.findings.cannot_tell`).
 
 Neither view uses the clustering, so the groups are computed once per run and
 reused by every re-cut; only the clusters each group lands in are per cut.
@@ -36,11 +43,12 @@ import numpy as np
 import pandas as pd
 
 from ..classes import CATCH_ALL_LABELS
-from .neighbours import label_mixing, neighbour_agreement
+from .neighbours import Evidence, mixing_evidence, neighbour_agreement
 from .params import FindingParams
 
 __all__ = [
     "SHAPE_PARAMETERS",
+    "LabelGroups",
     "TwoGroups",
     "has_shape_parameters",
     "label_groups",
@@ -66,6 +74,7 @@ class TwoGroups:
     members: np.ndarray  #: row positions (in the points table) of the label's members that have the parameter
     group: np.ndarray  #: 0 (lower values) or 1 per member
     medians: tuple[float, float]  #: the parameter's median in each group, in its own unit
+    evidence: Evidence | None = None  #: the groups' neighbour statistic with its null and interval
 
 
 def _normal_logpdf(x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
@@ -135,21 +144,57 @@ def has_shape_parameters(points: pd.DataFrame) -> bool:
     )
 
 
+class LabelGroups(dict):
+    """The labels found to hold two shapes (label -> `TwoGroups`), and those the data cannot judge.
+
+    ``undecided`` maps a label to (glitches, why): too few glitches for two
+    groups of ``smallest_side``, groups too small to decide, or groups whose
+    neighbour statistic's interval spans the threshold.
+    """
+
+    def __init__(self, found: dict[str, TwoGroups], undecided: dict[str, tuple[int, str]]):
+        super().__init__(found)
+        self.undecided = undecided
+
+
+def _best_groups(
+    rows: np.ndarray, logs: dict[str, np.ndarray], params: FindingParams
+) -> tuple[tuple[float, str, np.ndarray, np.ndarray] | None, int]:
+    """The parameter whose two-Gaussian fit beats one by the most (ΔBIC, parameter, members, group), among fits whose
+    groups are large enough, and the smaller group of the best fit that was too small to count (0 if none)."""
+    best, too_small = None, 0
+    for column, values in logs.items():
+        members = rows[np.isfinite(values[rows])]
+        if len(members) < 2 * params.min_count:
+            continue
+        delta, group = two_gaussian_fit(values[members])
+        smallest = min(int((group == 0).sum()), int((group == 1).sum()))
+        if smallest < max(params.min_count, params.min_label_share * len(members)) or delta < params.min_delta_bic:
+            continue
+        if smallest < params.smallest_side:
+            too_small = max(too_small, smallest)
+            continue
+        if best is None or delta > best[0]:
+            best = (delta, column, members, group)
+    return best, too_small
+
+
 def label_groups(
     points: pd.DataFrame,
     embeddings: np.ndarray,
     params: FindingParams,
     agreement: np.ndarray | None = None,
-) -> dict[str, TwoGroups] | None:
-    """Labels whose members form two groups in both views (see the module docstring), with those groups.
+) -> LabelGroups | None:
+    """Labels whose members form two groups in both views (see the module docstring), with those groups, and the
+    labels the data cannot judge (`LabelGroups.undecided`).
 
     None when the points carry no usable Omicron shape parameter (an image
     folder): the split finding then falls back to the clusters-only rule.
 
     ``params`` is the audit's `FindingParams` (``min_count``, ``min_label_share``,
-    ``min_delta_bic``, ``mix_k``, ``max_mixing``, ``k``, ``min_majority``);
-    ``agreement`` is each point's neighbour agreement (the per-glitch audit's,
-    computed here when not given).
+    ``min_delta_bic``, ``mix_k``, ``max_mixing``, ``k``, ``min_majority``,
+    ``alpha`` and the evidence settings); ``agreement`` is each point's
+    neighbour agreement (the per-glitch audit's, computed here when not given).
     """
     if not has_shape_parameters(points):
         return None
@@ -162,22 +207,21 @@ def label_groups(
         if column in points
     }
     found: dict[str, TwoGroups] = {}
+    undecided: dict[str, tuple[int, str]] = {}
     for label in np.unique(labels):
         if label in CATCH_ALL_LABELS:
             continue  # holding several shapes is what a catch-all is for; the novel-class finding looks inside it
         rows = np.flatnonzero(labels == label)
-        best: tuple[float, str, np.ndarray, np.ndarray] | None = None
-        for column, values in logs.items():
-            members = rows[np.isfinite(values[rows])]
-            if len(members) < 2 * params.min_count:
-                continue
-            delta, group = two_gaussian_fit(values[members])
-            smallest = min(int((group == 0).sum()), int((group == 1).sum()))
-            if smallest < max(params.min_count, params.min_label_share * len(members)):
-                continue
-            if delta >= params.min_delta_bic and (best is None or delta > best[0]):
-                best = (delta, column, members, group)
+        if len(rows) < 2 * params.smallest_side:
+            undecided[str(label)] = (
+                len(rows),
+                f"too few to judge a split (two groups of {params.smallest_side} needed)",
+            )
+            continue
+        best, too_small = _best_groups(rows, logs, params)
         if best is None:
+            if too_small:
+                undecided[str(label)] = (len(rows), f"two groups, the smaller of {too_small}: too few to decide")
             continue
         delta, column, members, group = best
         # each group must be a shape this label keeps to itself: a group whose neighbours mostly carry other
@@ -185,17 +229,28 @@ def label_groups(
         # labels (a merge), not a second shape hiding under this one
         if min(float(agreement[members[group == g]].mean()) for g in (0, 1)) < params.min_majority:
             continue
-        mixing = label_mixing(embeddings[members], group, params.mix_k)
-        if mixing <= params.max_mixing:
+        evidence = mixing_evidence(
+            embeddings[members], group, params.mix_k, n_permutations=params.n_permutations,
+            n_subsamples=params.n_subsamples, alpha=params.alpha,
+        )  # fmt: skip
+        if evidence.high <= params.max_mixing:
+            continue  # the two groups look alike: one shape whose parameter varies
+        if not (evidence.low > params.max_mixing and evidence.p_value < params.alpha):
+            undecided[str(label)] = (
+                len(members),
+                f"two groups in {column}, but neighbours tell them apart {evidence.observed:.2f} "
+                f"(interval {evidence.low:.2f}-{evidence.high:.2f}, p {evidence.p_value:.3f}): not enough to decide",
+            )
             continue
         raw = 10.0 ** logs[column][members]
         found[str(label)] = TwoGroups(
             label=str(label),
             parameter=column,
             delta_bic=round(delta, 1),
-            mixing=round(float(mixing), 3),
+            mixing=round(float(evidence.observed), 3),
             members=members,
             group=group,
             medians=(float(np.median(raw[group == 0])), float(np.median(raw[group == 1]))),
+            evidence=evidence,
         )
-    return found
+    return LabelGroups(found, undecided)

@@ -7,11 +7,15 @@ distortions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 __all__ = [
+    "Evidence",
     "knn_label_probabilities",
     "label_mixing",
+    "mixing_evidence",
     "nearest_neighbours",
     "neighbour_agreement",
     "rank_weighted_agreement",
@@ -21,6 +25,28 @@ __all__ = [
 #: Members of a label pair used for its mixing statistic at most (a seeded sample beyond), so that a re-cut of a
 #: large map stays fast.
 _MIX_SAMPLE = 600
+#: Points behind one `Evidence` at most (a seeded sample beyond): its fifty half-samples each search their own
+#: neighbours, and 300 points already bound the statistic to a few hundredths.
+_EVIDENCE_SAMPLE = 300
+
+
+def _mixing_sample(n: int, seed: int) -> np.ndarray | None:
+    """Rows the mixing statistic uses: all, or a seeded sample of ``_MIX_SAMPLE`` beyond that."""
+    return np.random.default_rng(seed).choice(n, _MIX_SAMPLE, replace=False) if n > _MIX_SAMPLE else None
+
+
+def _mixing_neighbours(embeddings: np.ndarray, k: int) -> np.ndarray:
+    """(n, k) nearest neighbours by cosine, itself excluded (plain numpy: a few hundred rows at most)."""
+    unit = np.asarray(embeddings, dtype=np.float64)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -np.inf)
+    return np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+
+
+def _mixing(codes: np.ndarray, neighbours: np.ndarray, expected: float) -> float:
+    same = float((codes[neighbours] == codes[:, None]).mean())
+    return (same - expected) / (1.0 - expected)
 
 
 def label_mixing(embeddings: np.ndarray, labels: np.ndarray, k: int, seed: int = 0) -> float:
@@ -33,21 +59,111 @@ def label_mixing(embeddings: np.ndarray, labels: np.ndarray, k: int, seed: int =
     expectation. Negative values are chance fluctuations of a random mix.
     """
     labels = np.asarray(labels)
-    if len(labels) > _MIX_SAMPLE:
-        keep = np.random.default_rng(seed).choice(len(labels), _MIX_SAMPLE, replace=False)
+    keep = _mixing_sample(len(labels), seed)
+    if keep is not None:
         embeddings, labels = embeddings[keep], labels[keep]
     k = min(k, len(labels) - 1)
-    _, shares = np.unique(labels, return_counts=True)
+    _, codes, shares = np.unique(labels, return_inverse=True, return_counts=True)
     expected = float(((shares / shares.sum()) ** 2).sum())
     if k < 1 or expected >= 1.0:
         return 0.0
+    return _mixing(codes, _mixing_neighbours(embeddings, k), expected)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A statistic with what the data says of it: a permutation null and an interval, and how much data it rests on.
+
+    ``null_q95`` and ``p_value`` come from shuffling the labels among the same
+    points (how large the statistic gets by chance); ``low``/``high`` bound it
+    from half-samples of the points (how much it would move with other glitches
+    of the same kinds: half-samples without replacement vary about as much as the
+    full sample does). Rules decide only when ``low``..``high`` lies on one side
+    of their threshold (`precompute.audit.params.FindingParams.alpha`).
+    """
+
+    observed: float
+    low: float
+    high: float
+    null_q95: float
+    p_value: float  #: (1 + shuffles at least as large) / (1 + shuffles)
+    n: int  #: the points it rests on (the statistic itself uses at most ``_EVIDENCE_SAMPLE`` of them)
+    smallest: int  #: the fewest points of one label among them
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "value": round(self.observed, 3),
+            "interval": [round(self.low, 3), round(self.high, 3)],
+            "null_q95": round(self.null_q95, 3),
+            "p_value": round(self.p_value, 4),
+            "n": self.n,
+        }
+
+
+def _half_samples(codes: np.ndarray, repeats: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Half of each label's points, ``repeats`` times (each label keeps at least two)."""
+    out = []
+    groups = [np.flatnonzero(codes == c) for c in np.unique(codes)]
+    for _ in range(repeats):
+        out.append(
+            np.sort(np.concatenate([rng.choice(g, min(len(g), max(2, len(g) // 2)), replace=False) for g in groups]))
+        )
+    return out
+
+
+def mixing_evidence(
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    *,
+    n_permutations: int = 200,
+    n_subsamples: int = 50,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> Evidence:
+    """`label_mixing` with its permutation null and its half-sample interval, on the same points (see `Evidence`).
+
+    The neighbours do not change when labels are shuffled, so the search is done
+    once for the null; each half-sample searches its own points.
+    """
+    labels = np.asarray(labels)
+    total = len(labels)
+    _, all_shares = np.unique(labels, return_counts=True)
+    if total > _EVIDENCE_SAMPLE:
+        keep = np.random.default_rng(seed).choice(total, _EVIDENCE_SAMPLE, replace=False)
+        embeddings, labels = embeddings[keep], labels[keep]
+    n = len(labels)
+    _, codes, shares = np.unique(labels, return_inverse=True, return_counts=True)
+    expected = float(((shares / shares.sum()) ** 2).sum())
+    k = min(k, n - 1)
+    if k < 1 or expected >= 1.0:
+        return Evidence(0.0, 0.0, 0.0, float("nan"), 1.0, total, int(all_shares.min()))
     unit = np.asarray(embeddings, dtype=np.float64)
     unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
-    similarity = unit @ unit.T  # a few hundred rows: plain numpy beats a neighbour index here
+    similarity = unit @ unit.T
     np.fill_diagonal(similarity, -np.inf)
     neighbours = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-    same = float((labels[neighbours] == labels[:, None]).mean())
-    return (same - expected) / (1.0 - expected)
+    observed = _mixing(codes, neighbours, expected)
+    rng = np.random.default_rng(seed + 1)
+    null = np.array([_mixing(rng.permutation(codes), neighbours, expected) for _ in range(n_permutations)])
+    halves = []
+    for rows in _half_samples(codes, n_subsamples, rng):
+        sub_codes = codes[rows]
+        sub_k = min(k, len(rows) - 1)
+        sub_shares = np.bincount(sub_codes) / len(rows)
+        sub_expected = float((sub_shares**2).sum())
+        sub = similarity[np.ix_(rows, rows)]
+        halves.append(_mixing(sub_codes, np.argpartition(-sub, sub_k - 1, axis=1)[:, :sub_k], sub_expected))
+    deviation = np.asarray(halves) - np.mean(halves)
+    return Evidence(
+        observed=observed,
+        low=observed + float(np.quantile(deviation, alpha)),
+        high=observed + float(np.quantile(deviation, 1 - alpha)),
+        null_q95=float(np.quantile(null, 1 - alpha)),
+        p_value=(1 + int((null >= observed).sum())) / (1 + n_permutations),
+        n=total,
+        smallest=int(all_shares.min()),
+    )
 
 
 def nearest_neighbours(embeddings: np.ndarray, k: int) -> np.ndarray:

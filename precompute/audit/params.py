@@ -43,6 +43,17 @@ class FindingParams:
         Two Gaussians must beat one by this BIC difference in an Omicron shape parameter (split).
     suspicion_k : `int`, default: 20
         Nearest neighbours of the rank-weighted suspicion score.
+    alpha : `float`, default: 0.05
+        How sure a verdict must be. A structural finding (merge, continuum,
+        overlap, split, novel class) is reported only when the 1 - 2 alpha
+        interval of its statistic lies on one side of its threshold, and a claim
+        of separation only when shuffled labels reach its value with probability
+        below alpha; otherwise the audit says "cannot tell". Conventional, not
+        fitted to any plan.
+    n_permutations : `int`, default: 200
+        Label shuffles of each permutation null.
+    n_subsamples : `int`, default: 50
+        Half-samples behind each interval.
     """
 
     min_count: int = 3
@@ -56,6 +67,18 @@ class FindingParams:
     max_mixing: float = 0.2
     min_delta_bic: float = 10.0
     suspicion_k: int = 20
+    alpha: float = 0.05
+    n_permutations: int = 200
+    n_subsamples: int = 50
+
+    @property
+    def smallest_side(self) -> int:
+        """Fewest glitches each side of a comparison needs before a neighbour statistic can decide: 2 (mix_k + 1).
+
+        A side needs more than ``mix_k`` glitches for its points' neighbours to
+        be able to be all its own, and twice that for half-samples to keep it so.
+        """
+        return 2 * (self.mix_k + 1)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

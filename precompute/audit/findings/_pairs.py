@@ -2,18 +2,25 @@
 
 For each cluster, the labels holding a substantial share of it
 (``min_cluster_share`` of its members and at least ``min_count``) are linked.
-Each linked pair gets one verdict:
+Each linked pair gets one verdict, each statistic with its evidence
+(`precompute.audit.neighbours.Evidence`: a label-permutation null and a
+half-sample interval, computed on the pair's own glitches):
 
 - **continuum** when its members separate cleanly along their shared
-  clusters' main map axis (``axis_auc``): one shape drifting into another,
-  labelled by which side of an arbitrary line it falls; relabel along the
-  boundary, don't merge;
-- **overlap** when nearest neighbours in the embedding space still tell its
-  labels apart (``label_mixing`` above ``max_mixing``): two shapes a coarse
-  clustering put together, not one shape with two names;
-- **merge** otherwise: labels mixed nearly at random, interchangeable, which is
-  what over-splitting means. Without embeddings every non-continuum pair is a
-  merge.
+  clusters' main map axis: the axis AUC's interval lies above ``axis_auc`` and
+  shuffled labels rarely separate so well (p < ``alpha``). One shape drifting
+  into another, labelled by which side of an arbitrary line it falls; relabel
+  along the boundary, don't merge;
+- **overlap** when nearest neighbours in the embedding space tell its labels
+  apart: the ``label_mixing`` interval lies above ``max_mixing``, p < ``alpha``.
+  Two shapes a coarse clustering put together, not one shape with two names;
+- **merge** when the AUC's interval lies below ``axis_auc`` and the mixing's
+  interval at or below ``max_mixing``: labels mixed nearly at random,
+  interchangeable, which is what over-splitting means. Without embeddings every
+  pair that is surely not a continuum is a merge;
+- **cannot tell** otherwise, or when either label has fewer than
+  ``smallest_side`` glitches in the shared clusters: the data cannot decide,
+  and the audit says so (`CannotTell`) instead of guessing.
 
 Pairs with one verdict form groups (connected components); each group is one
 finding of that kind (`SharedClusterFinding` and its kinds in ``merge.py``,
@@ -31,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import contingency
-from ..neighbours import label_mixing
+from ..neighbours import Evidence, mixing_evidence
 from ..params import FindingParams
 from ._base import _REGISTRY, Finding, FindingContext, FindingView
 
@@ -45,7 +52,7 @@ __all__ = [
 ]
 
 #: The verdicts, in the order their groups are listed.
-VERDICTS = ("merge", "continuum", "overlap")
+VERDICTS = ("merge", "continuum", "overlap", "cannot_tell")
 
 
 @dataclass(frozen=True)
@@ -59,25 +66,80 @@ class LinkedGroup:
     axis_auc: dict[str, float]  #: "a | b" -> separation along the shared clusters' main map axis
     examples: dict[str, list[str]]  #: label -> first gravityspy_ids in the shared clusters
     label_mixing: dict[str, float] | None  #: "a | b" -> how well neighbours tell them apart; None without embeddings
+    support: dict[str, dict[str, Any]]  #: "a | b" -> each statistic's interval, null and p (`Evidence.as_dict`)
+    n_glitches: int  #: glitches of these labels in the shared clusters: what the verdict rests on
+    reason: str = ""  #: why the data cannot tell (cannot_tell groups only)
 
 
-def _axis_auc(coords: np.ndarray, labels: np.ndarray, a: str, b: str) -> float:
-    """How cleanly labels a and b separate along the main axis of their members' map positions (AUC in [0.5, 1])."""
+def _auc(projection: np.ndarray, positive: np.ndarray) -> float:
+    """ROC AUC of ``projection`` for ``positive`` as the Mann-Whitney U statistic, folded to [0.5, 1]."""
     from scipy.stats import rankdata
 
-    members = (labels == a) | (labels == b)
-    points = coords[members] - coords[members].mean(axis=0)
-    if members.sum() < 4:
-        return 0.5
-    _, _, vt = np.linalg.svd(points, full_matrices=False)
-    projection = points @ vt[0]
-    positive = labels[members] == a
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
     if not n_pos or not n_neg:
         return 0.5
-    # ROC AUC as the Mann-Whitney U statistic (ties get average ranks), as roc_auc_score computes it
     auc = (rankdata(projection)[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     return float(max(auc, 1 - auc))
+
+
+def _axis_evidence(coords: np.ndarray, labels: np.ndarray, a: str, params: FindingParams, seed: int = 0) -> Evidence:
+    """How cleanly two labels separate along the main axis of their members' map positions (AUC in [0.5, 1]),
+    with a label-permutation null and a half-sample interval (`Evidence`)."""
+    positive = labels == a
+    n, smallest = len(labels), int(min(positive.sum(), (~positive).sum()))
+    if n < 4 or not smallest:
+        return Evidence(0.5, 0.5, 0.5, float("nan"), 1.0, n, smallest)
+    centred = coords - coords.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    projection = centred @ vt[0]
+    observed = _auc(projection, positive)
+    rng = np.random.default_rng(seed)
+    null = np.array([_auc(projection, rng.permutation(positive)) for _ in range(params.n_permutations)])
+    halves = []
+    for _ in range(params.n_subsamples):
+        rows = np.concatenate(
+            [
+                rng.choice(g, max(2, len(g) // 2), replace=False)
+                for g in (np.flatnonzero(positive), np.flatnonzero(~positive))
+            ]
+        )
+        halves.append(_auc(projection[rows], positive[rows]))
+    deviation = np.asarray(halves) - np.mean(halves)
+    return Evidence(
+        observed=observed,
+        low=observed + float(np.quantile(deviation, params.alpha)),
+        high=observed + float(np.quantile(deviation, 1 - params.alpha)),
+        null_q95=float(np.quantile(null, 1 - params.alpha)),
+        p_value=(1 + int((null >= observed).sum())) / (1 + params.n_permutations),
+        n=n,
+        smallest=smallest,
+    )
+
+
+def _verdict(axis: Evidence, mixing: Evidence | None, params: FindingParams) -> tuple[str, str]:
+    """A linked pair's verdict from its evidence (module docstring), and why when the data cannot tell."""
+    smallest = min(axis.smallest, mixing.smallest) if mixing is not None else axis.smallest
+    if smallest < params.smallest_side:
+        return (
+            "cannot_tell",
+            f"{smallest} glitches of one label in the shared clusters; a verdict needs {params.smallest_side}",
+        )
+    if axis.low >= params.axis_auc and axis.p_value < params.alpha:
+        return "continuum", ""
+    if axis.high >= params.axis_auc:
+        return (
+            "cannot_tell",
+            f"axis AUC {axis.observed:.2f}, interval {axis.low:.2f}-{axis.high:.2f} spans {params.axis_auc}",
+        )
+    if mixing is None:
+        return "merge", ""
+    if mixing.low > params.max_mixing and mixing.p_value < params.alpha:
+        return "overlap", ""
+    if mixing.high <= params.max_mixing:
+        return "merge", ""
+    return "cannot_tell", (
+        f"neighbours tell apart {mixing.observed:.2f}, interval {mixing.low:.2f}-{mixing.high:.2f} spans {params.max_mixing}"
+    )
 
 
 def _links(table: pd.DataFrame, params: FindingParams) -> dict[tuple[str, str], list[int]]:
@@ -105,40 +167,54 @@ def linked_label_groups(
         return []
     coords = points[["x", "y"]].to_numpy()
     ids = points["gravityspy_id"].astype(str).to_numpy()
-    verdicts, mixing = {}, {}
+    verdicts, evidence = {}, {}
     for (a, b), shared in links.items():
-        inside = np.isin(clusters, shared)
-        auc = _axis_auc(coords[inside], labels[inside], a, b)
-        verdict = "continuum" if auc >= params.axis_auc else "merge"
-        if verdict == "merge" and embeddings is not None:
-            pair = inside & np.isin(labels, [a, b])
-            mixing[(a, b)] = label_mixing(embeddings[pair], labels[pair], params.mix_k)
-            verdict = "overlap" if mixing[(a, b)] > params.max_mixing else "merge"
-        verdicts[(a, b)] = (verdict, auc)
-    found = []
+        pair = np.isin(clusters, shared) & np.isin(labels, [a, b])
+        axis = _axis_evidence(coords[pair], labels[pair], a, params)
+        mixing = None
+        if embeddings is not None:
+            mixing = mixing_evidence(
+                embeddings[pair], labels[pair], params.mix_k, n_permutations=params.n_permutations,
+                n_subsamples=params.n_subsamples, alpha=params.alpha,
+            )  # fmt: skip
+        verdicts[(a, b)] = _verdict(axis, mixing, params)
+        evidence[(a, b)] = (axis, mixing)
+    found: list[LinkedGroup] = []
     for verdict in VERDICTS:
         graph = {pair: shared for pair, shared in links.items() if verdicts[pair][0] == verdict}
+        if verdict == "cannot_tell":  # a pair inside a decided group is covered by that group's verdict
+            decided = [set(g.labels) for g in found]
+            graph = {pair: shared for pair, shared in graph.items() if not any(set(pair) <= g for g in decided)}
         for group in connected_components(graph):
-            shared = sorted({c for pair, cs in graph.items() if set(pair) <= group for c in cs})
-            counts = {
-                str(c): {lab: int(table.at[c, lab]) for lab in sorted(group) if table.at[c, lab] > 0} for c in shared
-            }
-            in_shared = np.isin(clusters, shared)
-            pairs = [(a, b) for (a, b) in graph if {a, b} <= group]
-            found.append(
-                LinkedGroup(
-                    verdict=verdict,
-                    labels=sorted(group),
-                    clusters=shared,
-                    counts=counts,
-                    axis_auc={f"{a} | {b}": round(verdicts[(a, b)][1], 3) for a, b in pairs},
-                    examples={lab: ids[in_shared & (labels == lab)][:5].tolist() for lab in sorted(group)},
-                    label_mixing={f"{a} | {b}": round(mixing[(a, b)], 3) for a, b in pairs if (a, b) in mixing}
-                    if any(pair in mixing for pair in pairs)
-                    else None,
-                )
-            )
+            found.append(_group(verdict, group, graph, table, clusters, labels, ids, evidence, verdicts))
     return found
+
+
+def _group(verdict, group, graph, table, clusters, labels, ids, evidence, verdicts) -> LinkedGroup:
+    """One group of labels with one verdict: the clusters they share, counts, examples and every pair's evidence."""
+    shared = sorted({c for pair, cs in graph.items() if set(pair) <= group for c in cs})
+    counts = {str(c): {lab: int(table.at[c, lab]) for lab in sorted(group) if table.at[c, lab] > 0} for c in shared}
+    in_shared = np.isin(clusters, shared)
+    pairs = [(a, b) for (a, b) in graph if {a, b} <= group]
+    mixed = [pair for pair in pairs if evidence[pair][1] is not None]
+    return LinkedGroup(
+        verdict=verdict,
+        labels=sorted(group),
+        clusters=shared,
+        counts=counts,
+        axis_auc={f"{a} | {b}": round(evidence[(a, b)][0].observed, 3) for a, b in pairs},
+        examples={lab: ids[in_shared & (labels == lab)][:5].tolist() for lab in sorted(group)},
+        label_mixing={f"{a} | {b}": round(evidence[(a, b)][1].observed, 3) for a, b in mixed} if mixed else None,
+        support={
+            f"{a} | {b}": {
+                "axis_auc": evidence[(a, b)][0].as_dict(),
+                **({"label_mixing": evidence[(a, b)][1].as_dict()} if evidence[(a, b)][1] is not None else {}),
+            }
+            for a, b in pairs
+        },
+        n_glitches=int((in_shared & np.isin(labels, sorted(group))).sum()),
+        reason="; ".join(f"{a} | {b}: {verdicts[(a, b)][1]}" for a, b in pairs if verdicts[(a, b)][1]),
+    )
 
 
 def connected_components(graph: dict[tuple[str, str], Any]) -> list[set[str]]:
@@ -173,6 +249,8 @@ class SharedClusterFinding(Finding):
     axis_auc: dict[str, float]
     examples: dict[str, list[str]]
     label_mixing: dict[str, float] | None = None
+    support: dict[str, dict[str, Any]] | None = None  #: per pair: each statistic's interval, null and p
+    n_glitches: int | None = None  #: glitches of these labels in the shared clusters
 
     @classmethod
     def from_group(cls, group: LinkedGroup) -> Self:
@@ -183,6 +261,8 @@ class SharedClusterFinding(Finding):
             axis_auc=group.axis_auc,
             examples=group.examples,
             label_mixing=group.label_mixing,
+            support=group.support,
+            n_glitches=group.n_glitches,
         )
 
     @classmethod
@@ -190,13 +270,15 @@ class SharedClusterFinding(Finding):
         return [cls.from_group(g) for g in context.linked_groups if g.verdict == cls.kind]
 
     def view(self) -> FindingView:
-        evidence = "; ".join(f"{pair}: axis AUC {auc:.2f}" for pair, auc in self.axis_auc.items())
-        if self.label_mixing:
-            told = "; ".join(f"{pair}: neighbours tell apart {m:.2f}" for pair, m in self.label_mixing.items())
-            evidence = f"{evidence}; {told}"
+        lines = []
+        for pair, stats in (self.support or {}).items():
+            parts = [f"{_STATISTIC[name]} {s['value']:.2f} ({s['interval'][0]:.2f}-{s['interval'][1]:.2f}, "
+                     f"p {s['p_value']:.3f})" for name, s in stats.items()]  # fmt: skip
+            lines.append(f"{pair}: " + "; ".join(parts))
         return FindingView(
-            headline=f"{' + '.join(self.labels)} in cluster(s) {', '.join(map(str, self.clusters))}",
-            details=(evidence,),
+            headline=f"{' + '.join(self.labels)} in cluster(s) {', '.join(map(str, self.clusters))}"
+            + (f" · {self.n_glitches} glitches" if self.n_glitches is not None else ""),
+            details=tuple(lines),
             examples=tuple(("", tuple(ids)) for ids in self.examples.values()),
         )
 
@@ -204,8 +286,13 @@ class SharedClusterFinding(Finding):
         return f"{self.kind}: {', '.join(self.labels)} (clusters {', '.join(map(str, self.clusters))})"
 
 
+#: How each statistic reads in a finding's evidence line.
+_STATISTIC = {"axis_auc": "axis AUC", "label_mixing": "neighbours tell apart"}
+
+
 def merge_suggestions(
     points: pd.DataFrame, params: FindingParams, embeddings: np.ndarray | None = None
 ) -> list[SharedClusterFinding]:
-    """Every group of labels sharing clusters as a finding of its verdict's kind (merge, continuum, overlap)."""
+    """Every group of labels sharing clusters as a finding of its verdict's kind (merge, continuum, overlap,
+    cannot_tell)."""
     return [_REGISTRY[g.verdict].from_group(g) for g in linked_label_groups(points, params, embeddings)]

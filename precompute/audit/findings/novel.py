@@ -1,7 +1,12 @@
 """Candidate new classes: clusters dominated by a catch-all label (None_of_the_Above).
 
 A coherent shape the taxonomy has no name for: a cluster whose top label is a
-catch-all holding at least ``novel_purity`` of it and ``min_count`` members.
+catch-all holding at least ``min_count`` members, whose share of the cluster
+is surely at least ``novel_purity`` (the one-sided 1 - ``alpha`` Wilson lower
+bound of that share) and more than chance would give it (the hypergeometric
+probability of so many catch-all glitches in a cluster this size, given their
+share of all clustered glitches, below ``alpha``). A catch-all-dominated
+cluster whose evidence falls short is a "cannot tell" (`undecided_novel`).
 
 Scored against a plan's ``novel`` mechanisms: a finding hits a planted shape
 when at least half of its cluster's members have that true morphology.
@@ -20,7 +25,7 @@ from ..metrics import contingency
 from ..params import FindingParams
 from ._base import Finding, FindingContext, FindingView, PlantedTruth, register
 
-__all__ = ["NovelClass", "novel_classes"]
+__all__ = ["NovelClass", "novel_classes", "undecided_novel", "wilson_lower"]
 
 
 @register
@@ -38,6 +43,8 @@ class NovelClass(Finding):
     size: int
     purity: float
     examples: list[str]
+    purity_low: float | None = None  #: the share's one-sided lower bound at 1 - alpha
+    p_value: float | None = None  #: hypergeometric chance of so many catch-all glitches here
 
     @classmethod
     def detect(cls, context: FindingContext) -> list[Self]:
@@ -47,8 +54,12 @@ class NovelClass(Finding):
         return [self.cluster]
 
     def view(self) -> FindingView:
+        details = (
+            () if self.p_value is None else (f"at least {self.purity_low:.0%} {self.label}, p {self.p_value:.2g}",)
+        )
         return FindingView(
             f"cluster {self.cluster}: {self.size} glitches, {self.purity:.0%} {self.label}",
+            details=details,
             examples=(("", tuple(self.examples)),),
         )
 
@@ -63,22 +74,67 @@ class NovelClass(Finding):
         return bool(np.mean(truth.morphology[truth.clusters == self.cluster] == planted) >= 0.5)
 
 
+def wilson_lower(successes: int, n: int, alpha: float) -> float:
+    """One-sided (1 - alpha) lower bound of a proportion (Wilson's score interval)."""
+    from scipy.stats import norm
+
+    if n == 0:
+        return 0.0
+    z = float(norm.ppf(1 - alpha))
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return float((centre - spread) / (1 + z * z / n))
+
+
+def _candidates(points: pd.DataFrame, params: FindingParams, catch_all: tuple[str, ...]):
+    """Clusters a catch-all label tops with at least ``novel_purity`` of them: (cluster, label, count, size, p, low)."""
+    from scipy.stats import hypergeom
+
+    table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+    total = int(table.to_numpy().sum())
+    for cluster, row in table.iterrows():
+        size, top = int(row.sum()), row.idxmax()
+        count = int(row[top])
+        if top in catch_all and count / size >= params.novel_purity:
+            p_value = float(hypergeom.sf(count - 1, total, int(table[top].sum()), size))
+            yield int(cluster), str(top), count, size, p_value, wilson_lower(count, size, params.alpha)
+
+
 def novel_classes(
     points: pd.DataFrame, params: FindingParams, catch_all: tuple[str, ...] = CATCH_ALL_LABELS
 ) -> list[NovelClass]:
-    """Clusters dominated by a catch-all label: shapes the taxonomy has no name for."""
-    table = contingency(points["cluster"].to_numpy(), points["label"].astype(str).to_numpy())
+    """Clusters surely dominated by a catch-all label: shapes the taxonomy has no name for (module docstring)."""
     findings = []
-    for cluster, row in table.iterrows():
-        size, top = row.sum(), row.idxmax()
-        if top in catch_all and row[top] >= params.min_count and row[top] / size >= params.novel_purity:
+    for cluster, label, count, size, p_value, low in _candidates(points, params, catch_all):
+        if count >= params.min_count and low >= params.novel_purity and p_value < params.alpha:
             findings.append(
                 NovelClass(
-                    label=str(top),
-                    cluster=int(cluster),
-                    size=int(size),
-                    purity=round(float(row[top]) / float(size), 3),
+                    label=label,
+                    cluster=cluster,
+                    size=size,
+                    purity=round(count / size, 3),
                     examples=points.loc[points["cluster"] == cluster, "gravityspy_id"].astype(str).head(5).tolist(),
+                    purity_low=round(low, 3),
+                    p_value=float(f"{p_value:.3g}"),
                 )
             )
     return findings
+
+
+def undecided_novel(
+    points: pd.DataFrame, params: FindingParams, catch_all: tuple[str, ...] = CATCH_ALL_LABELS
+) -> list[tuple[int, str, int, str]]:
+    """Clusters a catch-all label tops whose evidence falls short of a novel class: (cluster, label, size, why)."""
+    out = []
+    for cluster, label, count, size, p_value, low in _candidates(points, params, catch_all):
+        if count < params.min_count:
+            why = f"{count} {label} glitches; a novel class needs {params.min_count}"
+        elif low < params.novel_purity:
+            why = f"{count} of {size} are {label}: surely only {low:.0%}, a novel class needs {params.novel_purity:.0%}"
+        elif p_value >= params.alpha:
+            why = f"{label} is common enough that {count} of {size} happens by chance (p {p_value:.2g})"
+        else:
+            continue
+        out.append((cluster, label, size, why))
+    return out

@@ -57,6 +57,8 @@ class Split(Finding):
     shares: dict[str, float]  #: cluster -> share of the label's clustered members
     purity_in_cluster: dict[str, float] | None = None  #: cluster -> the label's share of it (clusters evidence)
     examples: dict[str, list[str]]  #: group (or cluster) -> first gravityspy_ids
+    support: dict[str, Any] | None = None  #: the groups' neighbour statistic: interval, null, p, n (two views)
+    n_glitches: int | None = None  #: the label's glitches the groups were formed from
     #: the points (rows) the groups were formed from, and each one's group (0/1) or cluster
     members: np.ndarray | None = field(default=None, compare=False, repr=False, metadata=NOT_RECORDED)
     member_group: np.ndarray | None = field(default=None, compare=False, repr=False, metadata=NOT_RECORDED)
@@ -73,9 +75,14 @@ class Split(Finding):
                 f"{self.label} → {where}", ("evidence: its members fall in separate clusters",), examples
             )
         parts = " and ".join(f"{name} ({group['size']})" for name, group in (self.groups or {}).items())
+        told = self.support or {}
+        interval = (
+            f" (interval {told['interval'][0]:.2f}-{told['interval'][1]:.2f}, p {told['p_value']:.3f})" if told else ""
+        )
         evidence = (
             f"Omicron {self.parameter}: two groups beat one by ΔBIC {self.delta_bic:.0f}; "
-            f"neighbours tell them apart {self.label_mixing:.2f}; label's clustered members: {where or 'none'}"
+            f"neighbours tell them apart {self.label_mixing:.2f}{interval}; {self.n_glitches} glitches; "
+            f"label's clustered members: {where or 'none'}"
         )
         return FindingView(f"{self.label} → two groups: {parts}", (evidence,), examples)
 
@@ -139,6 +146,8 @@ def _two_view_split(points: pd.DataFrame, found: TwoGroups, params: FindingParam
         clusters=sorted(int(c) for c in held.index),
         shares={str(int(c)): round(float(n) / max(int(in_clusters.sum()), 1), 3) for c, n in held.items()},
         examples=examples,
+        support=found.evidence.as_dict() if found.evidence is not None else None,
+        n_glitches=len(found.members),
         members=found.members,
         member_group=found.group,
     )
