@@ -3,7 +3,8 @@
 Commands: ``synth`` (generate a synthetic Gravity Spy data set), ``run``
 (embed, map, cluster and audit a data set into a run directory), ``audit``
 (recompute a run's audit), ``evaluate`` (score a run's audit against a
-synthetic set's truth and cleanlab) and ``inspect`` (read any supported data
+synthetic set's truth and cleanlab), ``validate`` (generate, run, evaluate and
+tabulate synthetic sets in one go) and ``inspect`` (read any supported data
 set, or a run, and report what is in it and what is wrong).
 User errors are printed as one message, without a traceback, with exit code 2.
 """
@@ -62,6 +63,25 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--run", required=True, type=Path, help="a run directory made by 'run' on a synthetic set")
     evaluate.add_argument("--truth", required=True, type=Path, help="the synthetic set's truth/ folder")
 
+    validate = sub.add_parser(
+        "validate", help="generate synthetic sets, run and evaluate them, and tabulate the results (docs/validation.md)"
+    )
+    validate.add_argument(
+        "--plans", required=True, type=_names, help="comma-separated shipped plan names or .json paths"
+    )
+    validate.add_argument(
+        "--glitches", required=True, type=_sizes, help="comma-separated set sizes, e.g. 300,1000,2000"
+    )
+    validate.add_argument("--seeds", type=_sizes, default=(1,), help="comma-separated data seeds (default: 1)")
+    validate.add_argument("--workdir", type=Path, default=Path("data/validation"), help="sets, runs and results")
+    validate.add_argument(
+        "--stability", action="store_true", help="also cut a second map (another UMAP seed) of each set"
+    )
+    validate.add_argument("--doc", type=Path, default=None, help="write the table into this Markdown file too")
+    validate.add_argument("--section", default="results", help="the <!-- validate:SECTION --> markers in --doc")
+    validate.add_argument("--workers", type=_positive_int, default=2, help="rendering and preview processes")
+    validate.add_argument("--cache-dir", type=Path, default=None, help="embedding and preview cache (as for 'run')")
+
     inspect = sub.add_parser(
         "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
     )
@@ -80,6 +100,17 @@ def _input_size(text: str) -> tuple[int, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 140x170, got {text!r}") from None
     return height, width
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected one or more comma-separated names, got {text!r}")
+    return names
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(_positive_int(part) for part in _names(text))
 
 
 def _windows(text: str) -> tuple[str, ...]:
@@ -243,6 +274,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from .embed_cache import default_cache_dir
+    from .validate import ValidationSet, validate, validation_table, write_section
+
+    sets = [ValidationSet(plan, n, seed) for plan in args.plans for n in args.glitches for seed in args.seeds]
+    results = validate(
+        sets, args.workdir, cache_dir=default_cache_dir(), stability=args.stability, workers=args.workers
+    )
+    table = validation_table(results)
+    print(table)
+    if args.doc is not None:
+        write_section(args.doc, args.section, table)
+        print(f"table written into {args.doc} ({args.section})")
+    return 0
+
+
 def _synth(args: argparse.Namespace) -> int:
     from .synth.generate import generate_dataset
 
@@ -278,9 +325,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr
     )
     try:
-        return {"synth": _synth, "run": _run, "audit": _audit, "evaluate": _evaluate, "inspect": _inspect}[
-            args.command
-        ](args)
+        commands = {
+            "synth": _synth, "run": _run, "audit": _audit, "evaluate": _evaluate, "validate": _validate,
+            "inspect": _inspect,
+        }  # fmt: skip
+        return commands[args.command](args)
     except PrecomputeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
