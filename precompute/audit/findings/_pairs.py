@@ -8,9 +8,12 @@ half-sample interval, computed on the pair's own glitches):
 
 - **continuum** when its members separate cleanly along their shared
   clusters' main map axis: the axis AUC's interval lies above ``axis_auc`` and
-  shuffled labels rarely separate so well (p < ``alpha``). One shape drifting
-  into another, labelled by which side of an arbitrary line it falls; relabel
-  along the boundary, don't merge;
+  shuffled labels rarely separate so well (p < ``alpha``), with no gap between
+  them along the axis (two Gaussians do not beat one by ``min_delta_bic``: a
+  continuum is one shape drifting; separated labels with a gap are two shapes,
+  judged as an overlap or merge below). One shape drifting into another,
+  labelled by which side of an arbitrary line it falls; relabel along the
+  boundary, don't merge;
 - **overlap** when nearest neighbours in the embedding space tell its labels
   apart: the ``label_mixing`` interval lies above ``max_mixing``, p < ``alpha``.
   Two shapes a coarse clustering put together, not one shape with two names;
@@ -37,6 +40,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
+from ..groups import two_gaussian_fit
 from ..metrics import contingency
 from ..neighbours import Evidence, mixing_evidence
 from ..params import FindingParams
@@ -82,6 +86,13 @@ def _auc(projection: np.ndarray, positive: np.ndarray) -> float:
     return float(max(auc, 1 - auc))
 
 
+def _projection(coords: np.ndarray) -> np.ndarray:
+    """The members' map positions projected on their main axis."""
+    centred = coords - coords.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[0]
+
+
 def _axis_evidence(coords: np.ndarray, labels: np.ndarray, a: str, params: FindingParams, seed: int = 0) -> Evidence:
     """How cleanly two labels separate along the main axis of their members' map positions (AUC in [0.5, 1]),
     with a label-permutation null and a half-sample interval (`Evidence`)."""
@@ -89,9 +100,7 @@ def _axis_evidence(coords: np.ndarray, labels: np.ndarray, a: str, params: Findi
     n, smallest = len(labels), int(min(positive.sum(), (~positive).sum()))
     if n < 4 or not smallest:
         return Evidence(0.5, 0.5, 0.5, float("nan"), 1.0, n, smallest)
-    centred = coords - coords.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    projection = centred @ vt[0]
+    projection = _projection(coords)
     observed = _auc(projection, positive)
     rng = np.random.default_rng(seed)
     null = np.array([_auc(projection, rng.permutation(positive)) for _ in range(params.n_permutations)])
@@ -116,17 +125,22 @@ def _axis_evidence(coords: np.ndarray, labels: np.ndarray, a: str, params: Findi
     )
 
 
-def _verdict(axis: Evidence, mixing: Evidence | None, params: FindingParams) -> tuple[str, str]:
-    """A linked pair's verdict from its evidence (module docstring), and why when the data cannot tell."""
+def _verdict(axis: Evidence, gap: float, mixing: Evidence | None, params: FindingParams) -> tuple[str, str]:
+    """A linked pair's verdict from its evidence (module docstring), and why when the data cannot tell.
+
+    ``gap`` is how much better two Gaussians than one describe the members' positions along the axis (ΔBIC):
+    a continuum is one shape drifting, so labels separated by a gap are two shapes, judged by their neighbours.
+    """
     smallest = min(axis.smallest, mixing.smallest) if mixing is not None else axis.smallest
     if smallest < params.smallest_side:
         return (
             "cannot_tell",
             f"{smallest} glitches of one label in the shared clusters; a verdict needs {params.smallest_side}",
         )
-    if axis.low >= params.axis_auc and axis.p_value < params.alpha:
+    one_shape = gap < params.min_delta_bic
+    if axis.low >= params.axis_auc and axis.p_value < params.alpha and one_shape:
         return "continuum", ""
-    if axis.high >= params.axis_auc:
+    if axis.high >= params.axis_auc and one_shape:
         return (
             "cannot_tell",
             f"axis AUC {axis.observed:.2f}, interval {axis.low:.2f}-{axis.high:.2f} spans {params.axis_auc}",
@@ -171,14 +185,15 @@ def linked_label_groups(
     for (a, b), shared in links.items():
         pair = np.isin(clusters, shared) & np.isin(labels, [a, b])
         axis = _axis_evidence(coords[pair], labels[pair], a, params)
+        gap = two_gaussian_fit(_projection(coords[pair]))[0] if pair.sum() >= 4 else 0.0
         mixing = None
         if embeddings is not None:
             mixing = mixing_evidence(
                 embeddings[pair], labels[pair], params.mix_k, n_permutations=params.n_permutations,
                 n_subsamples=params.n_subsamples, alpha=params.alpha,
             )  # fmt: skip
-        verdicts[(a, b)] = _verdict(axis, mixing, params)
-        evidence[(a, b)] = (axis, mixing)
+        verdicts[(a, b)] = _verdict(axis, gap, mixing, params)
+        evidence[(a, b)] = (axis, mixing, gap)
     found: list[LinkedGroup] = []
     for verdict in VERDICTS:
         graph = {pair: shared for pair, shared in links.items() if verdicts[pair][0] == verdict}
@@ -190,7 +205,17 @@ def linked_label_groups(
     return found
 
 
-def _group(verdict, group, graph, table, clusters, labels, ids, evidence, verdicts) -> LinkedGroup:
+def _group(
+    verdict: str,
+    group: set[str],
+    graph: dict[tuple[str, str], list[int]],
+    table: pd.DataFrame,
+    clusters: np.ndarray,
+    labels: np.ndarray,
+    ids: np.ndarray,
+    evidence: dict[tuple[str, str], tuple[Evidence, Evidence | None, float]],
+    verdicts: dict[tuple[str, str], tuple[str, str]],
+) -> LinkedGroup:
     """One group of labels with one verdict: the clusters they share, counts, examples and every pair's evidence."""
     shared = sorted({c for pair, cs in graph.items() if set(pair) <= group for c in cs})
     counts = {str(c): {lab: int(table.at[c, lab]) for lab in sorted(group) if table.at[c, lab] > 0} for c in shared}
@@ -208,6 +233,7 @@ def _group(verdict, group, graph, table, clusters, labels, ids, evidence, verdic
         support={
             f"{a} | {b}": {
                 "axis_auc": evidence[(a, b)][0].as_dict(),
+                "axis_gap_delta_bic": round(float(evidence[(a, b)][2]), 1),
                 **({"label_mixing": evidence[(a, b)][1].as_dict()} if evidence[(a, b)][1] is not None else {}),
             }
             for a, b in pairs
@@ -273,7 +299,9 @@ class SharedClusterFinding(Finding):
         lines = []
         for pair, stats in (self.support or {}).items():
             parts = [f"{_STATISTIC[name]} {s['value']:.2f} ({s['interval'][0]:.2f}-{s['interval'][1]:.2f}, "
-                     f"p {s['p_value']:.3f})" for name, s in stats.items()]  # fmt: skip
+                     f"p {s['p_value']:.3f})" for name, s in stats.items() if name in _STATISTIC]  # fmt: skip
+            if "axis_gap_delta_bic" in stats:
+                parts.append(f"gap along the axis ΔBIC {stats['axis_gap_delta_bic']:.0f}")
             lines.append(f"{pair}: " + "; ".join(parts))
         return FindingView(
             headline=f"{' + '.join(self.labels)} in cluster(s) {', '.join(map(str, self.clusters))}"
