@@ -144,7 +144,13 @@ def evaluate_run(run: Run, truth_dir: Path, params: FindingParams | None = None)
         "clusters_vs_morphology": _agreement(morphology, clusters),
         "clusters_vs_labels": _agreement(labels, clusters),
         **scores,
-        "merge_cleanlab": peer_merges(classifier, classes, labels, plan, params),
+        "merge_cleanlab": {
+            name: peer_merges(probabilities, classes, labels, plan, params)
+            for name, probabilities in (
+                ("out-of-fold logistic regression", classifier),
+                ("leave-one-out 10-NN", inputs["leave-one-out 10-NN"]),
+            )
+        },
         "suspicion": suspicion,
         "thresholds": params.as_dict(),
     }
@@ -207,10 +213,9 @@ def format_evaluation(result: dict[str, Any]) -> str:
             f"| {name} | recall / precision (found, planted; of the rest, cannot tell) | {pct(r['recall'])} / "
             f"{pct(r['precision'])} ({r['n_found']}, {r['n_planted']}; {r.get('n_cannot_tell', 0)}) |"
         )
-    m = result.get("merge_cleanlab")
-    if m:
+    for name, m in result.get("merge_cleanlab", {}).items():
         lines.append(
-            f"| merge, cleanlab find_overlapping_classes (same rule) | recall / precision (found, planted) | "
+            f"| merge, cleanlab find_overlapping_classes on {name} (same rule) | recall / precision (found, planted) | "
             f"{pct(m['recall'])} / {pct(m['precision'])} ({m['n_found']}, {m['n_planted']}) |"
         )
     s = result["suspicion"]

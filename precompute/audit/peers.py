@@ -13,9 +13,11 @@ counting (leave-one-out). A fair peer gets the same: cleanlab is fed
   cleanlab's own recommended set-up;
 
 and scored with each of its label-quality methods. For merges, cleanlab's
-``find_overlapping_classes`` on the classifier's probabilities gives label
-pairs; pairs with at least ``min_count`` overlapping glitches (our own floor)
-are joined into groups and scored by the same rule as our merge findings.
+``find_overlapping_classes`` on the classifier's probabilities (and, reported
+beside it, on the leave-one-out 10-NN ones) gives label pairs; a pair is linked as our own labels are (its overlapping glitches hold
+at least ``min_cluster_share`` of the smaller class and number at least
+``min_count``), linked pairs are joined into groups, and the groups are scored
+by the same rule as our merge findings.
 """
 
 from __future__ import annotations
@@ -140,7 +142,11 @@ def peer_merges(
 
     coded = np.searchsorted(classes, labels)
     pairs = find_overlapping_classes(labels=coded, pred_probs=_smoothed(classifier))
-    strong = pairs[pairs["Num Overlapping Examples"] >= params.min_count]
+    # linked as our own labels are: the overlap holds min_cluster_share of the smaller class, and min_count
+    sizes = np.bincount(coded, minlength=len(classes))
+    smaller = np.minimum(sizes[pairs["Class Index A"].to_numpy()], sizes[pairs["Class Index B"].to_numpy()])
+    floor = np.maximum(params.min_count, params.min_cluster_share * smaller)
+    strong = pairs[pairs["Num Overlapping Examples"].to_numpy() >= floor]
     graph = {
         tuple(sorted((str(classes[a]), str(classes[b])))): n
         for a, b, n in zip(
