@@ -5,12 +5,13 @@ the map alone finds worst: two similar shapes can share a cluster, and one
 shape is often cut into two clusters by loudness. So a split needs two
 independent views to agree:
 
-1. **Omicron view.** The label's members fall into two groups along one of the
+1. **Omicron view.** The label's members fall into two groups along at least one of the
    trigger's shape parameters (log10 of ``duration``, ``peak_frequency`` or
    ``bandwidth``; loudness is left out on purpose, since one shape spans a
    range of loudness): a mixture of two Gaussians fits better than one by
    ``min_delta_bic`` (10, "very strong" on Kass & Raftery's scale), and each
-   group holds at least ``min_count`` members and ``min_label_share`` of them.
+   group holds at least ``smallest_side`` members (no share of the label is
+   required: the evidence below decides whether a small group is real).
 2. **Spectrogram view.** Nearest neighbours in the embedding space tell the two
    groups apart: the ``label_mixing`` interval lies above ``max_mixing`` (the
    threshold that also tells overlaps from merges) and shuffled groups rarely
@@ -21,6 +22,12 @@ independent views to agree:
    That rules out a handful of mislabelled glitches, whose neighbours carry
    their true labels, and one shape shared with sibling labels (a merge, not a
    split).
+
+When several parameters show two groups, the shape axis is the one whose groups
+the spectrograms tell apart best (the highest low end of the interval): ΔBIC
+says how two-grouped a parameter is, not whether the groups are two shapes,
+and measurement alone makes some parameters bimodal (a trigger reaching the band
+edge, repeating arches chained into one trigger).
 
 Catch-all labels (None_of_the_Above) are never split: holding several shapes is
 what they are for, and the novel-class finding looks inside them.
@@ -157,26 +164,25 @@ class LabelGroups(dict):
         self.undecided = undecided
 
 
-def _best_groups(
+def _candidate_groups(
     rows: np.ndarray, logs: dict[str, np.ndarray], params: FindingParams
-) -> tuple[tuple[float, str, np.ndarray, np.ndarray] | None, int]:
-    """The parameter whose two-Gaussian fit beats one by the most (ΔBIC, parameter, members, group), among fits whose
-    groups are large enough, and the smaller group of the best fit that was too small to count (0 if none)."""
-    best, too_small = None, 0
+) -> tuple[list[tuple[float, str, np.ndarray, np.ndarray]], int]:
+    """Every parameter in which the label's members form two groups (ΔBIC >= min_delta_bic, groups large enough):
+    (ΔBIC, parameter, members, group) each; and the smaller group of the best fit that was too small to count."""
+    candidates, too_small = [], 0
     for column, values in logs.items():
         members = rows[np.isfinite(values[rows])]
         if len(members) < 2 * params.min_count:
             continue
         delta, group = two_gaussian_fit(values[members])
         smallest = min(int((group == 0).sum()), int((group == 1).sum()))
-        if smallest < max(params.min_count, params.min_label_share * len(members)) or delta < params.min_delta_bic:
+        if smallest < params.min_count or delta < params.min_delta_bic:
             continue
         if smallest < params.smallest_side:
             too_small = max(too_small, smallest)
             continue
-        if best is None or delta > best[0]:
-            best = (delta, column, members, group)
-    return best, too_small
+        candidates.append((delta, column, members, group))
+    return candidates, too_small
 
 
 def label_groups(
@@ -191,7 +197,7 @@ def label_groups(
     None when the points carry no usable Omicron shape parameter (an image
     folder): the split finding then falls back to the clusters-only rule.
 
-    ``params`` is the audit's `FindingParams` (``min_count``, ``min_label_share``,
+    ``params`` is the audit's `FindingParams` (``min_count``,
     ``min_delta_bic``, ``mix_k``, ``max_mixing``, ``k``, ``min_majority``,
     ``alpha`` and the evidence settings); ``agreement`` is each point's
     neighbour agreement (the per-glitch audit's, computed here when not given).
@@ -218,23 +224,31 @@ def label_groups(
                 f"too few to judge a split (two groups of {params.smallest_side} needed)",
             )
             continue
-        best, too_small = _best_groups(rows, logs, params)
-        if best is None:
+        candidates, too_small = _candidate_groups(rows, logs, params)
+        if not candidates:
             if too_small:
                 undecided[str(label)] = (len(rows), f"two groups, the smaller of {too_small}: too few to decide")
             continue
-        delta, column, members, group = best
-        # each group must be a shape this label keeps to itself: a group whose neighbours mostly carry other
-        # labels is a handful of mislabelled glitches (the suspicion list) or one shape shared with other
-        # labels (a merge), not a second shape hiding under this one
-        if min(float(agreement[members[group == g]].mean()) for g in (0, 1)) < params.min_majority:
+        # ΔBIC says how two-grouped a parameter is, not whether its groups are two shapes: several parameters
+        # can be bimodal for reasons of measurement (a band edge, arches chained into one trigger), so the shape
+        # axis is the candidate whose groups the spectrograms tell apart best (the highest interval's low end)
+        judged = []
+        for delta, column, members, group in candidates:
+            # each group must be a shape this label keeps to itself: a group whose neighbours mostly carry other
+            # labels is a handful of mislabelled glitches (the suspicion list) or one shape shared with other
+            # labels (a merge), not a second shape hiding under this one
+            if min(float(agreement[members[group == g]].mean()) for g in (0, 1)) < params.min_majority:
+                continue
+            evidence = mixing_evidence(
+                embeddings[members], group, params.mix_k, n_permutations=params.n_permutations,
+                n_subsamples=params.n_subsamples, alpha=params.alpha,
+            )  # fmt: skip
+            judged.append((evidence.low, delta, column, members, group, evidence))
+        if not judged:
             continue
-        evidence = mixing_evidence(
-            embeddings[members], group, params.mix_k, n_permutations=params.n_permutations,
-            n_subsamples=params.n_subsamples, alpha=params.alpha,
-        )  # fmt: skip
-        if evidence.high <= params.max_mixing:
-            continue  # the two groups look alike: one shape whose parameter varies
+        _, delta, column, members, group, evidence = max(judged, key=lambda j: (j[0], j[1]))
+        if all(j[5].high <= params.max_mixing for j in judged):
+            continue  # in every candidate the two groups look alike: one shape whose parameters vary
         if not (evidence.low > params.max_mixing and evidence.p_value < params.alpha):
             undecided[str(label)] = (
                 len(members),

@@ -26,7 +26,8 @@ class FindingParams:
     min_cluster_share : `float`, default: 0.15
         Share of a cluster a label must hold to be linked with the cluster's other labels (merge).
     min_label_share : `float`, default: 0.15
-        Share of a label's members each part of a split must hold.
+        Share of a label's clustered members each cluster of a clusters-only split must hold (no Omicron
+        parameters); the two-view split needs no share, its evidence decides.
     axis_auc : `float`, default: 0.85
         Two linked labels separating this cleanly along their clusters' main map axis are a continuum.
     novel_purity : `float`, default: 0.6
