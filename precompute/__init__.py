@@ -4,8 +4,9 @@
 (read → hash → embed → fuse → reduce → cluster → previews → audit → write) into
 a run directory that the dashboard (`explorer`) serves; ``synth`` makes a
 synthetic data set in the real layout, ``audit`` and ``evaluate`` re-run and
-score a run's audit (`precompute.audit`), ``inspect`` reports on a data set or
-a run. docs/architecture.md maps the modules.
+score a run's audit (`precompute.audit`), ``apply-decisions`` writes a
+corrected metadata CSV from curators' decisions (`precompute.decisions`),
+``inspect`` reports on a data set or a run. docs/architecture.md maps the modules.
 
 Importing this package is cheap: heavy dependencies (GWpy, h5py, torch, umap)
 are imported inside the functions that need them. Only `precompute.embed`

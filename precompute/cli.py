@@ -4,8 +4,10 @@ Commands: ``synth`` (generate a synthetic Gravity Spy data set), ``run``
 (embed, map, cluster and audit a data set into a run directory), ``audit``
 (recompute a run's audit), ``evaluate`` (score a run's audit against a
 synthetic set's truth and cleanlab), ``validate`` (generate, run, evaluate and
-tabulate synthetic sets in one go) and ``inspect`` (read any supported data
-set, or a run, and report what is in it and what is wrong).
+tabulate synthetic sets in one go), ``apply-decisions`` (a corrected copy of a
+metadata CSV from the curators' decisions the dashboard exports) and
+``inspect`` (read any supported data set, or a run, and report what is in it
+and what is wrong).
 User errors are printed as one message, without a traceback, with exit code 2.
 """
 
@@ -17,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import PrecomputeError
+from .errors import DataError, PrecomputeError
 
 __all__ = ["main"]
 
@@ -81,6 +83,16 @@ def _build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--section", default="results", help="the <!-- validate:SECTION --> markers in --doc")
     validate.add_argument("--workers", type=_positive_int, default=2, help="rendering and preview processes")
     validate.add_argument("--cache-dir", type=Path, default=None, help="embedding and preview cache (as for 'run')")
+
+    apply = sub.add_parser(
+        "apply-decisions", help="write a corrected copy of a data set's metadata CSV from curators' decisions"
+    )
+    apply.add_argument("--data", required=True, type=Path, help="the data set folder, or its metadata CSV")
+    apply.add_argument("--decisions", required=True, type=Path, help="decisions exported by the dashboard (.csv/.json)")
+    apply.add_argument("--out", required=True, type=Path, help="the corrected CSV to write (never the original)")
+    apply.add_argument(
+        "--allow-new-labels", action="store_true", help="accept new labels outside the taxonomy and the data set"
+    )
 
     inspect = sub.add_parser(
         "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
@@ -304,6 +316,20 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _apply_decisions(args: argparse.Namespace) -> int:
+    from .decisions import apply_decisions_file
+    from .io.metadata import find_metadata_csv
+
+    metadata = args.data if args.data.is_file() else find_metadata_csv(args.data)
+    if metadata is None:
+        raise DataError(f"no metadata CSV found in {args.data}; pass the CSV itself as --data")
+    report = apply_decisions_file(metadata, args.decisions, args.out, allow_new_labels=args.allow_new_labels)
+    for line in report.lines():
+        print(line)
+    print(f"wrote {args.out} (the original {metadata} is unchanged)")
+    return 0
+
+
 def _inspect(args: argparse.Namespace) -> int:
     from .io import read_dataset
 
@@ -327,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {
             "synth": _synth, "run": _run, "audit": _audit, "evaluate": _evaluate, "validate": _validate,
-            "inspect": _inspect,
+            "inspect": _inspect, "apply-decisions": _apply_decisions,
         }  # fmt: skip
         return commands[args.command](args)
     except PrecomputeError as exc:
