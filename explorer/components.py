@@ -25,7 +25,14 @@ from .colors import label_colour
 if TYPE_CHECKING:
     from .data import ClusterView, ExplorerData
 
-__all__ = ["PRIVATE_CONFIG", "Thumbnails", "csv_download", "graph", "swatch", "with_params"]
+__all__ = ["GRID_COLUMN_DEFAULTS", "PRIVATE_CONFIG", "Thumbnails", "csv_download", "graph", "swatch", "with_params"]
+
+#: Every table's column defaults. Headers wrap onto two lines instead of being cut to "Pur…", so each name
+#: stays readable at 1440 px; the header menu is left out (sorting and filters are on the header itself).
+GRID_COLUMN_DEFAULTS: dict[str, object] = {
+    "sortable": True, "resizable": True, "suppressHeaderMenuButton": True, "wrapHeaderText": True,
+    "autoHeaderHeight": True,
+}  # fmt: skip
 
 #: Plotly config keys that keep a figure on the machine; `graph` applies them over anything a caller asks for.
 #: Keys plotly.js does not know are ignored by it, so the Chart Studio-era ones guard an older or newer bundle.

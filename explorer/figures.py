@@ -135,8 +135,54 @@ def colouring(mode: str, points: pd.DataFrame, clusters: np.ndarray) -> Colourin
     return COLOUR_MODES[mode][1](points, clusters)
 
 
+#: The map's axes: UMAP coordinates have no units, so no ticks, titles or grid.
+_BARE_AXIS = {"showticklabels": False, "title": None, "zeroline": False, "showgrid": False}
+#: Stragglers trimmed from each end of an axis before framing the first view.
+FRAME_QUANTILES = (0.005, 0.995)
+#: A far island of at most this share of the points, at either end of an axis, is left out of the first view...
+FRAME_ISLAND_SHARE = 0.05
+#: ...when a gap wider than this fraction of the central 90 % of the points separates it from the rest.
+FRAME_ISLAND_GAP = 0.5
+
+
+def framed_range(values: np.ndarray, *, pad: float = 0.04) -> tuple[float, float]:
+    """The first view's range on one axis: the bulk of the points, not a far island that shrinks it into a corner.
+
+    UMAP may place a small cluster far from the rest; autoscaling then draws the
+    bulk in a corner. The range drops the outer 0.5 % of each end and any island
+    of at most 5 % of the points beyond a wide gap; those points stay in the
+    figure, a zoom-out (the mode bar's Autoscale) away.
+    """
+    v = np.sort(np.asarray(values, dtype=float))
+    n = len(v)
+    if n < 20:
+        lo, hi = (float(v[0]), float(v[-1])) if n else (0.0, 1.0)
+    else:
+        lo_i, hi_i = int(np.floor(FRAME_QUANTILES[0] * (n - 1))), int(np.ceil(FRAME_QUANTILES[1] * (n - 1)))
+        core = np.quantile(v, 0.95) - np.quantile(v, 0.05)
+        tail = int(FRAME_ISLAND_SHARE * n)
+        low_gaps, high_gaps = np.diff(v[: tail + 1]), np.diff(v[n - 1 - tail :])
+        if tail and low_gaps.max() > FRAME_ISLAND_GAP * core:
+            lo_i = max(lo_i, int(np.argmax(low_gaps)) + 1)
+        if tail and high_gaps.max() > FRAME_ISLAND_GAP * core:
+            hi_i = min(hi_i, n - 1 - tail + int(np.argmax(high_gaps)))
+        lo, hi = float(v[lo_i]), float(v[hi_i])
+    span = (hi - lo) or 1.0
+    return lo - pad * span, hi + pad * span
+
+
+def outside_frame(points: pd.DataFrame) -> int:
+    """How many points the first view (`framed_range` on both axes) leaves out."""
+    (x0, x1), (y0, y1) = framed_range(points["x"].to_numpy()), framed_range(points["y"].to_numpy())
+    inside = points["x"].between(x0, x1) & points["y"].between(y0, y1)
+    return int((~inside).sum())
+
+
 def map_figure(points: pd.DataFrame, colours: Colouring) -> go.Figure:
-    """The morphology map: every point in one Scattergl trace, plus two empty highlight traces (`MapTrace`)."""
+    """The morphology map: every point in one Scattergl trace, plus two empty highlight traces (`MapTrace`).
+
+    The first view frames the bulk of the points (`framed_range`).
+    """
     marker = {"size": 5, "opacity": 0.8, **colours.marker}
     traces = {
         MapTrace.POINTS: go.Scattergl(
@@ -173,8 +219,8 @@ def map_figure(points: pd.DataFrame, colours: Colouring) -> go.Figure:
         showlegend=False,
         dragmode="pan",
         plot_bgcolor="#FAFAFA",
-        xaxis={"showticklabels": False, "title": None, "zeroline": False, "showgrid": False},
-        yaxis={"showticklabels": False, "title": None, "zeroline": False, "showgrid": False, "scaleanchor": "x"},
+        xaxis={**_BARE_AXIS, "range": framed_range(points["x"].to_numpy())},
+        yaxis={**_BARE_AXIS, "scaleanchor": "x", "range": framed_range(points["y"].to_numpy())},
         uirevision="map",
         clickmode="event",
     )

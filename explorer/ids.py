@@ -30,6 +30,7 @@ FIND_BUTTON = "find-button"
 FIND_STATUS = "find-status"
 MAP_TOOLTIP = "map-tooltip"
 MAP_LEGEND = "map-legend"
+MAP_FRAME = "map-frame"  #: what the first view leaves out, and how to see it
 
 # -- parameters panel ----------------------------------------------------------------------------------------
 MCS_SLIDER = "mcs-slider"

@@ -225,3 +225,47 @@ def test_colouring_and_filtering_change_the_legend(served):
         "return document.querySelector('#map .js-plotly-plot')._fullData[0].marker.showscale"
     )
     assert dash_duo.get_logs() == []
+
+
+#: Header labels of a grid that are cut ("Pur…", by CSS, though the DOM holds them whole) or wrapped inside a word
+#: ("Susp / icion"): a word wider than its cell, measured in the header's own font.
+JS_CUT_HEADERS = """
+const pen = document.createElement('canvas').getContext('2d');
+return Array.from(document.querySelectorAll(arguments[0] + ' .ag-header-cell-text'))
+  .filter(e => e.offsetParent !== null)
+  .filter(e => {
+    pen.font = getComputedStyle(e).font;
+    const widest = Math.max(...e.textContent.split(/\\s+/).map(w => pen.measureText(w).width));
+    return widest > e.clientWidth + 1 || e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1;
+  })
+  .map(e => e.textContent);
+"""
+
+
+def test_table_headers_are_readable_whole_at_a_laptops_width(served):
+    dash_duo, _ = served
+    assert dash_duo.driver.get_window_size()["width"] <= 1440
+    headers = [e.text for e in dash_duo.find_elements("#cluster-grid .ag-header-cell-text")]
+    assert {"purity", "ambiguity", "label entropy (bits)"} <= {h.replace("\n", " ").lower() for h in headers}
+    assert dash_duo.driver.execute_script(JS_CUT_HEADERS, "#cluster-grid") == []
+    _open_tab(dash_duo, "Label audit")
+    dash_duo.wait_for_element("#audit-grid .ag-row", timeout=15)
+    assert dash_duo.driver.execute_script(JS_CUT_HEADERS, "#audit-grid") == []
+    _shot(dash_duo, "headers")
+
+
+def test_the_first_view_is_framed_by_the_maps_bulk(served):
+    from explorer.figures import framed_range
+
+    dash_duo, data = served
+    shown = dash_duo.driver.execute_script(
+        "const l = document.querySelector('#map .js-plotly-plot')._fullLayout;"
+        "return [l.xaxis.range, l.yaxis.range, l.xaxis.autorange, l.yaxis.autorange];"
+    )
+    assert shown[2] is False
+    assert shown[3] is False
+    x0, x1 = framed_range(data.points["x"].to_numpy())
+    assert shown[0] == pytest.approx([x0, x1], rel=1e-4)  # x as framed; y may widen to keep the aspect ratio
+    y0, y1 = framed_range(data.points["y"].to_numpy())
+    assert shown[1][0] <= y0 + 1e-6
+    assert shown[1][1] >= y1 - 1e-6

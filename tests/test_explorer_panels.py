@@ -9,7 +9,7 @@ import pytest
 from explorer import ids
 from explorer.components import Thumbnails
 from explorer.data import ExplorerData
-from explorer.figures import COLOUR_MODES, colouring, map_figure
+from explorer.figures import COLOUR_MODES, colouring, framed_range, map_figure, outside_frame
 from explorer.ids import MapTrace
 from explorer.panels import clusters, failure_modes, glitch, label_audit, map, selection
 from precompute.audit.findings import kinds
@@ -121,3 +121,42 @@ def test_the_legend_counts_every_point_once(data):
     counts = [int(item.children[1].rsplit("(", 1)[1].rstrip(")")) for item in legend]
     assert sum(counts) == data.n_points
     assert map.render_legend(colouring("suspicion", data.points, np.zeros(data.n_points, int))) == []
+
+
+def _island_map(seed: int = 0, island: int = 14, n: int = 300) -> pd.DataFrame:
+    """A blob of points and, far to the lower left, a small island (the demo map's shape)."""
+    rng = np.random.default_rng(seed)
+    bulk = rng.normal([8.0, 5.0], [2.0, 1.5], size=(n - island, 2))
+    far = rng.normal([-12.0, -7.0], [0.1, 0.1], size=(island, 2))
+    return pd.DataFrame(np.vstack([bulk, far]), columns=["x", "y"])
+
+
+def test_the_first_view_frames_the_bulk_and_leaves_a_far_island_a_zoom_out_away():
+    points = _island_map()
+    (x0, x1), (y0, y1) = framed_range(points["x"].to_numpy()), framed_range(points["y"].to_numpy())
+    island = points.iloc[-14:]
+    assert (island["x"] < x0).all()
+    assert (island["y"] < y0).all()
+    bulk = points.iloc[:-14]
+    inside = bulk["x"].between(x0, x1) & bulk["y"].between(y0, y1)
+    assert inside.mean() >= 0.98  # the bulk is framed, only stragglers beyond 0.5 % trimmed
+    assert outside_frame(points) == 14 + int((~inside).sum())
+    figure = map_figure(
+        points.assign(cluster=0), colouring("suspicion", points.assign(suspicion=0.0), np.zeros(300, int))
+    )
+    assert len(figure.data[MapTrace.POINTS].x) == 300  # every point is still drawn
+    assert tuple(figure.layout.xaxis.range) == pytest.approx((x0, x1))
+
+
+def test_a_map_without_an_island_is_framed_whole():
+    points = _island_map(island=0)
+    x = np.sort(points["x"].to_numpy())
+    x0, x1 = framed_range(x)
+    assert x0 <= x[1]
+    assert x1 >= x[-2]
+    assert outside_frame(points) <= 4
+
+
+def test_an_island_bigger_than_a_small_share_stays_in_view():
+    points = _island_map(island=45)  # 15 %: a real cluster, not a far straggler
+    assert framed_range(points["x"].to_numpy())[0] < -12

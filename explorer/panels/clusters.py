@@ -19,7 +19,7 @@ from precompute.audit.deep_dive import deep_dive
 
 from .. import ids
 from ..colors import label_colour
-from ..components import Thumbnails, graph, swatch
+from ..components import GRID_COLUMN_DEFAULTS, Thumbnails, graph, swatch
 from ..data import ClusterView, ExplorerData
 from ..figures import share_bars
 
@@ -33,16 +33,19 @@ CONTACT_ROWS, CONTACT_PER_LABEL = 4, 6
 STRIP_LENGTH = 12
 
 _COLUMNS = [
-    {"field": "cluster", "headerName": "#", "width": 58, "filter": "agNumberColumnFilter"},
-    {"field": "size", "width": 66, "filter": "agNumberColumnFilter"},
-    {"field": "top_label", "headerName": "top label", "filter": True, "flex": 1, "minWidth": 120},
-    {"field": "purity", "width": 72, "valueFormatter": {"function": "d3.format('.0%')(params.value)"}},
-    {"field": "ambiguity", "headerName": "ambig.", "width": 70, "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
-     "headerTooltip": "ambiguity = size x (1 - purity)"},
-    {"field": "entropy_bits", "headerName": "H bits", "width": 66, "valueFormatter": {"function": "d3.format('.2f')(params.value)"},
+    {"field": "cluster", "width": 104, "filter": "agNumberColumnFilter", "headerTooltip": "cluster id (noise is -1)"},
+    {"field": "size", "width": 86, "filter": "agNumberColumnFilter", "headerTooltip": "glitches in the cluster"},
+    {"field": "top_label", "headerName": "top label", "filter": True, "flex": 1, "minWidth": 120,
+     "headerTooltip": "the label most of its glitches carry"},
+    {"field": "purity", "width": 88, "valueFormatter": {"function": "d3.format('.0%')(params.value)"},
+     "headerTooltip": "share of the cluster carrying its top label"},
+    {"field": "ambiguity", "width": 120, "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
+     "headerTooltip": "ambiguity = size x (1 - purity): glitches not carrying the top label"},
+    {"field": "entropy_bits", "headerName": "label entropy (bits)", "width": 96,
+     "valueFormatter": {"function": "d3.format('.2f')(params.value)"},
      "headerTooltip": "label entropy H(label | cluster) in bits"},
-    {"field": "n_labels", "headerName": "labels", "width": 64},
-    {"field": "flags", "filter": True, "width": 96, "tooltipField": "flags"},
+    {"field": "n_labels", "headerName": "labels", "width": 88, "headerTooltip": "distinct labels in the cluster"},
+    {"field": "flags", "filter": True, "width": 96, "tooltipField": "flags", "headerTooltip": "what the audit says"},
 ]  # fmt: skip
 
 
@@ -53,12 +56,11 @@ def layout(data: ExplorerData) -> list[Any]:
         columnDefs=_COLUMNS,
         rowData=[],
         getRowId="params.data.row_id",
-        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True},
+        defaultColDef=GRID_COLUMN_DEFAULTS,
         dashGridOptions={
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
             "animateRows": False,
             "rowHeight": 30,
-            "headerHeight": 32,
             "tooltipShowDelay": 300,
         },
         style={"height": "300px", "width": "100%"},

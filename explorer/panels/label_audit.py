@@ -15,7 +15,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from .. import ids
-from ..components import csv_download, with_params
+from ..components import GRID_COLUMN_DEFAULTS, csv_download, with_params
 from ..data import ClusterView, ExplorerData
 
 __all__ = ["TAB_ID", "TAB_LABEL", "corrections_table", "layout", "register"]
@@ -24,12 +24,12 @@ TAB_LABEL = "Label audit"
 TAB_ID = ids.TAB_AUDIT
 
 _COLUMNS = [
-    {"field": "gravityspy_id", "headerName": "id", "width": 100, "filter": True},
-    {"field": "current_label", "headerName": "current", "width": 125, "filter": True, "tooltipField": "current_label"},
-    {"field": "proposed_label", "headerName": "proposed", "width": 125, "filter": True, "tooltipField": "proposed_label"},
-    {"field": "suspicion", "headerName": "susp.", "width": 72, "sort": "desc",
-     "valueFormatter": {"function": "d3.format('.2f')(params.value)"}},
-    {"field": "cluster", "headerName": "cl.", "width": 58},
+    {"field": "gravityspy_id", "headerName": "glitch id", "width": 104, "filter": True, "headerTooltip": "gravityspy_id"},
+    {"field": "current_label", "headerName": "current label", "width": 125, "filter": True, "tooltipField": "current_label"},
+    {"field": "proposed_label", "headerName": "proposed label", "width": 125, "filter": True, "tooltipField": "proposed_label"},
+    {"field": "suspicion", "width": 124, "sort": "desc", "valueFormatter": {"function": "d3.format('.2f')(params.value)"},
+     "headerTooltip": "1 - the rank-weighted share of its 20 nearest neighbours carrying its label"},
+    {"field": "cluster", "width": 92, "headerTooltip": "its cluster in the current clustering (-1: noise)"},
     {"field": "evidence", "flex": 1, "minWidth": 300, "tooltipField": "evidence"},
 ]  # fmt: skip
 
@@ -40,7 +40,7 @@ def layout(data: ExplorerData) -> list[Any]:
         id=ids.AUDIT_GRID,
         columnDefs=_COLUMNS,
         rowData=[],
-        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True},
+        defaultColDef=GRID_COLUMN_DEFAULTS,
         dashGridOptions={
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
             "rowHeight": 30,

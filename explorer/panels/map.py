@@ -19,10 +19,12 @@ from ..colors import label_colour
 from ..components import Thumbnails, graph, swatch
 from ..data import ExplorerData
 from ..events import point_of
-from ..figures import COLOUR_MODES, Colouring, colouring, map_figure
+from ..figures import COLOUR_MODES, Colouring, colouring, map_figure, outside_frame
 from ..ids import MapTrace
 
-__all__ = ["highlight_patch", "layout", "recolour_patch", "register", "render_legend", "render_tooltip"]
+__all__ = [
+    "highlight_patch", "layout", "recolour_patch", "register", "render_frame_note", "render_legend", "render_tooltip",
+]  # fmt: skip
 
 #: Opacity of points of the labels "Show only labels…" keeps, and of the others.
 _SHOWN, _DIMMED, _ALL = 0.85, 0.04, 0.8
@@ -81,9 +83,21 @@ def layout(data: ExplorerData) -> dbc.Card:
         ),
         dcc.Tooltip(id=ids.MAP_TOOLTIP, direction="right", loading_text="loading…", zindex=2000),
         html.Div(id=ids.MAP_LEGEND, className="legend small"),
+        html.Div(render_frame_note(data), id=ids.MAP_FRAME, className="small text-muted"),
         html.Div(id=ids.FIND_STATUS, className="small text-danger"),
     ]
     return dbc.Card([dbc.CardHeader(controls), dbc.CardBody(body, className="p-1")], className="h-100")
+
+
+def render_frame_note(data: ExplorerData) -> str:
+    """What the first view leaves out (a far island, stragglers), and how to see it; empty when it shows all."""
+    left_out = outside_frame(data.points)
+    if not left_out:
+        return ""
+    return (
+        f"The first view frames {data.n_points - left_out:,} of {data.n_points:,} glitches; "
+        "the mode bar's Autoscale shows all."
+    )
 
 
 def recolour_patch(colours: Colouring, shown: np.ndarray | None) -> Patch:
