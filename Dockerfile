@@ -40,10 +40,12 @@ CMD ["--help"]
 # -- serve (the default target, so last): the dashboard on a read-only run directory ---------
 FROM base AS serve
 COPY --from=serve-deps /opt/venv /opt/venv
-# GSX_RUN: the run directory (mount it, read-only is fine); GSX_CACHE_DIR: writable caches shared by the workers
+# GSX_RUN: the run directory (mount it, read-only is fine); GSX_CACHE_DIR: writable caches shared by the workers;
+# GSX_REVIEW_DB: the curators' decisions (SQLite; mount a volume at /review to keep them)
 ENV PATH=/opt/venv/bin:$PATH \
     GSX_RUN=/run \
     GSX_CACHE_DIR=/cache \
+    GSX_REVIEW_DB=/review/decisions.sqlite \
     NUMBA_CACHE_DIR=/opt/numba-cache \
     NUMBA_THREADING_LAYER=workqueue \
     GSX_WORKERS=2 \
@@ -55,13 +57,13 @@ COPY explorer/ explorer/
 COPY precompute/ precompute/
 COPY assets/ assets/
 # Compile the clustering's numba code now (about a minute on 2 cores) instead of in the first request.
-RUN useradd --create-home --uid 10001 gsx && mkdir -p /cache /opt/numba-cache \
+RUN useradd --create-home --uid 10001 gsx && mkdir -p /cache /review /opt/numba-cache \
     && python -c "import numpy as np; from precompute.cluster import ClusterParams as P, ClusterTree as T; \
 t = T.build(np.random.default_rng(0).normal(size=(300, 2)), 3); t.cut(P(5, 3)); t.cut(P(5, 3, 'leaf', 0.1))" \
-    && chown -R gsx /cache /opt/numba-cache
+    && chown -R gsx /cache /review /opt/numba-cache
 USER 10001
 EXPOSE 8050
-VOLUME ["/cache"]
+VOLUME ["/cache", "/review"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GSX_PORT', '8050'), timeout=4)"]
 # gunicorn's master handles SIGTERM (graceful stop within graceful_timeout) and reaps its workers as PID 1;

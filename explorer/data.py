@@ -37,6 +37,8 @@ from precompute.audit.params import FindingParams
 from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree, check_fits
 from precompute.rundir import Run, load_run
 
+from .review import ReviewOff, ReviewStore, open_review
+
 __all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
 
 #: Upper bound on min_cluster_size / min_samples accepted from a request (before the data-size bound).
@@ -163,6 +165,11 @@ class ExplorerData:
     def corrections(self) -> pd.DataFrame:
         path = self.run.root / "audit" / "corrections.csv"
         return pd.read_csv(path, dtype={"gravityspy_id": str}) if path.is_file() else pd.DataFrame()
+
+    @cached_property
+    def review(self) -> ReviewStore | ReviewOff:
+        """Where curators' decisions go (``GSX_REVIEW_DB``), or why deciding is off; opened on first use."""
+        return open_review()
 
     @cached_property
     def labels(self) -> list[str]:

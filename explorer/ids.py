@@ -16,10 +16,12 @@ __all__ = ["MapTrace", "goto_point"]
 CLUSTER_PARAMS = "cluster-params"  #: the clustering parameters this user looks at
 SELECTED_POINT = "selected-point"  #: the point (row of the run's points) shown in the Glitch tab
 SELECTED_CLUSTER = "selected-cluster"  #: the cluster outlined on the map and shown in the Clusters tab
+REVIEW_TICK = "review-tick"  #: counts this page's stored decisions and undos, so views of decisions refresh
 
 # -- header --------------------------------------------------------------------------------------------------
 RUN_FACTS = "run-facts"
 RUN_WARNINGS = "run-warnings"
+REVIEWER = "reviewer"  #: the curator's name, kept in the browser's local storage
 
 # -- map panel -----------------------------------------------------------------------------------------------
 MAP = "map"
@@ -63,6 +65,20 @@ DETAIL_PANEL = "detail-panel"
 DETAIL_CONTENT = "detail-content"
 NEIGHBOUR_GRID = "neighbour-grid"
 GOTO_POINT = "goto-point"  #: the pattern-matching type of every clickable thumbnail (`goto_point`)
+
+# -- deciding (review panel: the Glitch tab's decision bar, the Label audit's export) --------------------------
+DECISION_BAR = "decision-bar"
+DECIDE_ACCEPT = "decide-accept"
+DECIDE_REJECT = "decide-reject"
+DECIDE_RELABEL = "decide-relabel"
+DECIDE_NEW_CLASS = "decide-new-class"
+RELABEL_TO = "relabel-to"
+DECISION_NOTE = "decision-note"
+UNDO_DECISION = "undo-decision"
+DECISION_STATUS = "decision-status"
+EXPORT_DECISIONS_CSV = "export-decisions-csv"
+EXPORT_DECISIONS_JSON = "export-decisions-json"
+DECISIONS_DOWNLOAD = "decisions-download"
 
 # -- selection panel -----------------------------------------------------------------------------------------
 SELECTION_PANEL = "selection-panel"

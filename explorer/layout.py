@@ -32,7 +32,17 @@ def _header(data: ExplorerData) -> html.Div:
         [
             html.Span("Gravity Spy Glitch Explorer", className="navbar-brand mb-0 h1"),
             html.Span(f"run {data.root.name}", className="text-light opacity-75 small"),
-        ]
+            dbc.Input(
+                id=ids.REVIEWER,
+                placeholder="Reviewer: your name",
+                size="sm",
+                maxLength=64,
+                persistence=True,
+                persistence_type="local",
+                className="reviewer-name ms-3",
+            ),
+        ],
+        className="d-flex align-items-center",
     )
     return html.Div(
         [
@@ -78,6 +88,7 @@ def create_layout(data: ExplorerData) -> html.Div:
             dcc.Store(id=ids.CLUSTER_PARAMS, data=data.run_params.as_dict()),
             dcc.Store(id=ids.SELECTED_POINT),
             dcc.Store(id=ids.SELECTED_CLUSTER),
+            dcc.Store(id=ids.REVIEW_TICK, data=0),
             _header(data),
             dbc.Container(
                 dbc.Row(

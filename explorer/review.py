@@ -290,7 +290,10 @@ def open_review(path: Path | str | None = None, *, busy_timeout_s: float = 5.0) 
     chosen = path or os.environ.get("GSX_REVIEW_DB") or DEFAULT_REVIEW_DB
     target = Path(chosen)
     if target == DEFAULT_REVIEW_DB:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return ReviewOff(f"deciding is off: cannot create {target.parent} ({exc.strerror}); set GSX_REVIEW_DB")
     if not target.parent.is_dir():
         return ReviewOff(f"deciding is off: the folder {target.parent} of GSX_REVIEW_DB does not exist; create it")
     if not _writable(target):

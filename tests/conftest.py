@@ -61,6 +61,10 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+#: The review database of each running test server, by its URL (the server fixture fills it).
+server_review_db: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def server(small_run: Path, tmp_path_factory: pytest.TempPathFactory):
     """The real entry point, ``python app.py --run RUN``, in its own process (as a user starts it); its URL.
@@ -73,7 +77,8 @@ def server(small_run: Path, tmp_path_factory: pytest.TempPathFactory):
     from .browser import healthy, wait
 
     port = free_port()
-    env = {**os.environ, "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
+    review_db = tmp_path_factory.mktemp("review") / "decisions.sqlite"
+    env = {**os.environ, "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache")), "GSX_REVIEW_DB": str(review_db)}
     log = (tmp_path_factory.mktemp("server-log") / "app.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "app.py", "--run", str(small_run), "--port", str(port)],
@@ -86,6 +91,7 @@ def server(small_run: Path, tmp_path_factory: pytest.TempPathFactory):
     try:
         wait(lambda: process.poll() is not None or healthy(url), timeout=120, what="the server to start")
         assert process.poll() is None, f"app.py exited with {process.returncode}; see {log.name}"
+        server_review_db[url] = review_db
         yield url
     finally:
         process.terminate()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 import urllib.error
 import urllib.request
@@ -269,3 +270,48 @@ def test_the_first_view_is_framed_by_the_maps_bulk(served):
     y0, y1 = framed_range(data.points["y"].to_numpy())
     assert shown[1][0] <= y0 + 1e-6
     assert shown[1][1] >= y1 - 1e-6
+
+
+def test_a_curator_decides_from_the_glitch_tab_undoes_and_exports(served):
+    from explorer.review import ReviewStore
+
+    from .conftest import server_review_db
+
+    dash_duo, data = served
+    store = ReviewStore(server_review_db[dash_duo.server_url])
+    dash_duo.find_element("#reviewer").send_keys("Ada O'Lovelace")
+    _open_tab(dash_duo, "Label audit")
+    dash_duo.wait_for_element("#audit-grid .ag-row", timeout=15)
+    dash_duo.find_element("#audit-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
+    gid = dash_duo.driver.execute_script(
+        "return document.querySelector(\"#audit-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell\")"
+        ".textContent.trim();"
+    )
+    assert gid in data.point_of_id, f"the first row's id {gid!r} is not a glitch of the run"
+    dash_duo.wait_for_contains_text("#detail-panel", gid, timeout=15)
+    dash_duo.wait_for_contains_text("#decision-status", "No decision on this glitch yet", timeout=15)
+
+    proposed = data.points.loc[data.points["gravityspy_id"] == gid, "proposed_label"].iat[0]
+    dash_duo.find_element("#decide-accept").click()
+    dash_duo.wait_for_contains_text("#decision-status", f"accepted → {proposed} by Ada O'Lovelace", timeout=15)
+    stored = store.current().set_index("gravityspy_id").loc[gid]
+    assert stored["action"] == "accept"
+    assert stored["new_label"] == proposed
+    assert json.loads(stored["cluster_params"])["min_cluster_size"] == data.run_params.min_cluster_size
+    assert json.loads(stored["evidence"])["proposed_label"] == proposed
+    _shot(dash_duo, "decided")
+
+    Select(dash_duo.find_element("#relabel-to")).select_by_value("Tomte")
+    dash_duo.find_element("#decide-relabel").click()
+    dash_duo.wait_for_contains_text("#decision-status", "relabelled → Tomte", timeout=15)
+    dash_duo.find_element("#undo-decision").click()
+    dash_duo.wait_for_contains_text("#decision-status", f"accepted → {proposed}", timeout=15)
+    assert store.history(gid)["action"].tolist() == ["accept", "relabel"]  # the undone one is kept
+
+    _open_tab(dash_duo, "Label audit")
+    dash_duo.wait_for_contains_text("#audit-count", f"reviewed 1 of {len(data.corrections)}", timeout=15)
+    dash_duo.find_element("#export-decisions-csv").click()
+    content = wait(lambda: _downloaded(dash_duo, "decisions"), what="the decisions file")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert [(r["gravityspy_id"], r["action"], r["new_label"]) for r in rows] == [(gid, "accept", proposed)]
+    assert dash_duo.get_logs() == []

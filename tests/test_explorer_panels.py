@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,8 @@ from explorer.components import Thumbnails
 from explorer.data import ExplorerData
 from explorer.figures import COLOUR_MODES, colouring, framed_range, map_figure, outside_frame
 from explorer.ids import MapTrace
-from explorer.panels import clusters, failure_modes, glitch, label_audit, map, selection
+from explorer.panels import clusters, failure_modes, glitch, label_audit, map, review, selection
+from explorer.review import ReviewOff, ReviewStore
 from precompute.audit.findings import kinds
 
 
@@ -160,3 +163,52 @@ def test_a_map_without_an_island_is_framed_whole():
 def test_an_island_bigger_than_a_small_share_stays_in_view():
     points = _island_map(island=45)  # 15 %: a real cluster, not a far straggler
     assert framed_range(points["x"].to_numpy())[0] < -12
+
+
+def _buttons(component) -> list:
+    """Every dbc.Button under ``component``."""
+    found, stack = [], [component]
+    while stack:
+        here = stack.pop()
+        if type(here).__name__ == "Button":
+            found.append(here)
+        children = getattr(here, "children", None)
+        stack.extend(children if isinstance(children, list) else [children] if children is not None else [])
+    return found
+
+
+def test_with_deciding_off_the_bar_says_why_and_its_buttons_are_disabled(data, monkeypatch):
+    off = ReviewOff("deciding is off: the folder /nowhere of GSX_REVIEW_DB does not exist; create it")
+    monkeypatch.setitem(data.__dict__, "review", off)
+    rendered = review.bar(data)
+    assert all(button.disabled for button in _buttons(rendered))
+    assert off.reason in str(rendered.to_plotly_json())
+    assert review.decide(data, 0, "reject", "ada", note="", new_label=None, raw_params=None) == off.reason
+    table = label_audit.with_decisions(label_audit.corrections_table(data, data.view(data.run_params)), data)
+    assert (table["decision"] == "").all()
+
+
+def test_deciding_records_the_evidence_and_refuses_what_cannot_be_decided(data, monkeypatch, tmp_path):
+    store = ReviewStore(tmp_path / "decisions.sqlite")
+    monkeypatch.setitem(data.__dict__, "review", store)
+    proposed = data.points.index[data.points["proposed_label"] != data.points["label"]]
+    agreed = data.points.index[data.points["proposed_label"] == data.points["label"]]
+    point, calm = int(proposed[0]), int(agreed[0])
+    assert "no proposal to accept" in review.decide(
+        data, calm, "accept", "ada", note="", new_label=None, raw_params=None
+    )
+    assert "Choose the label" in review.decide(data, point, "relabel", "ada", note="", new_label=None, raw_params=None)
+    assert "enter your name" in review.decide(data, point, "accept", "", note="", new_label=None, raw_params=None)
+    assert store.count() == 0
+    raw = {**data.run_params.as_dict(), "min_cluster_size": data.run_params.min_cluster_size + 1}
+    assert review.decide(data, point, "accept", "ada", note="seen it", new_label=None, raw_params=raw) == ""
+    row = store.current().iloc[0]
+    assert row["new_label"] == data.points["proposed_label"].iat[point]
+    assert json.loads(row["cluster_params"])["min_cluster_size"] == raw["min_cluster_size"]
+    assert json.loads(row["evidence"])["cluster"] == int(data.view_for(raw).labels[point])
+    table = label_audit.with_decisions(label_audit.corrections_table(data, data.view(data.run_params)), data)
+    decided = table.set_index("gravityspy_id").loc[data.points["gravityspy_id"].iat[point], "decision"]
+    assert decided == f"accept → {row['new_label']}"
+    status = str(review.render_status(review.decision_of(data, row["gravityspy_id"])))
+    assert "accepted" in status
+    assert "ada" in status

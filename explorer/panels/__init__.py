@@ -4,7 +4,8 @@ Every panel module has ``layout(data)`` (its components; no I/O),
 ``register(app, data)`` (its callbacks, thin: they read `ExplorerData` and
 call the panel's ``render_*`` functions) and ``render_*`` functions that
 return components and can be tested without a server. Panels talk to each
-other only through the browser's stores and the ids in `explorer.ids`.
+other only through the browser's stores and the ids in `explorer.ids` (the one
+exception: the Glitch tab places the review panel's decision bar).
 
 ==================  =========================================================
 `map`               the UMAP scatter, colour modes, label filter, hover, Find
@@ -14,6 +15,7 @@ other only through the browser's stores and the ids in `explorer.ids`.
 `selection`         a lasso or box selection and its export (tab)
 `failure_modes`     every finding of the clustering, two clusters compared (tab)
 `label_audit`       the correction table by suspicion and its download (tab)
+`review`            deciding on labels: the Glitch tab's decision bar, undo, export
 ==================  =========================================================
 """
 
@@ -22,12 +24,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import ExplorerData
-from . import clusters, failure_modes, glitch, label_audit, map, parameters, selection
+from . import clusters, failure_modes, glitch, label_audit, map, parameters, review, selection
 
 __all__ = ["PANELS", "TABS", "register_all"]
 
 #: Every panel, in the order they register.
-PANELS = (map, parameters, clusters, glitch, selection, failure_modes, label_audit)
+PANELS = (map, parameters, clusters, glitch, selection, failure_modes, label_audit, review)
 #: The panels shown as tabs beside the map, in tab order.
 TABS = (clusters, glitch, selection, failure_modes, label_audit)
 

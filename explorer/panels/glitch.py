@@ -18,6 +18,7 @@ from ..colors import label_colour
 from ..components import Thumbnails, swatch
 from ..data import ExplorerData
 from ..events import point_of
+from .review import bar as decision_bar
 
 __all__ = ["TAB_ID", "TAB_LABEL", "layout", "register", "render_detail"]
 
@@ -27,10 +28,12 @@ TAB_ID = ids.TAB_GLITCH
 NEIGHBOURS = 8
 
 
-def layout(data: ExplorerData) -> html.Div:
-    return html.Div(
-        id=ids.DETAIL_PANEL, children=html.Div("Click a point on the map.", className="text-muted small p-3")
-    )
+def layout(data: ExplorerData) -> list[html.Div]:
+    """The decision bar (`explorer.panels.review`), then the glitch up close."""
+    return [
+        decision_bar(data),
+        html.Div(id=ids.DETAIL_PANEL, children=html.Div("Click a point on the map.", className="text-muted small p-3")),
+    ]
 
 
 def _known(value: Any, spec: str, unit: str = "") -> str:

@@ -17,8 +17,9 @@ from dash import Input, Output, State, dcc, html, no_update
 from .. import ids
 from ..components import GRID_COLUMN_DEFAULTS, csv_download, with_params
 from ..data import ClusterView, ExplorerData
+from ..review import ReviewOff
 
-__all__ = ["TAB_ID", "TAB_LABEL", "corrections_table", "layout", "register"]
+__all__ = ["TAB_ID", "TAB_LABEL", "corrections_table", "layout", "register", "with_decisions"]
 
 TAB_LABEL = "Label audit"
 TAB_ID = ids.TAB_AUDIT
@@ -30,6 +31,8 @@ _COLUMNS = [
     {"field": "suspicion", "width": 124, "sort": "desc", "valueFormatter": {"function": "d3.format('.2f')(params.value)"},
      "headerTooltip": "1 - the rank-weighted share of its 20 nearest neighbours carrying its label"},
     {"field": "cluster", "width": 92, "headerTooltip": "its cluster in the current clustering (-1: noise)"},
+    {"field": "decision", "width": 130, "filter": True, "tooltipField": "decision",
+     "headerTooltip": "the decision in force (explorer.review), empty while pending"},
     {"field": "evidence", "flex": 1, "minWidth": 300, "tooltipField": "evidence"},
 ]  # fmt: skip
 
@@ -51,14 +54,19 @@ def layout(data: ExplorerData) -> list[Any]:
         style={"height": "560px", "width": "100%"},
         className="ag-theme-alpine",
     )
-    top = html.Div(
+    downloads = html.Div(
         [
-            html.Span(id=ids.AUDIT_COUNT, className="small"),
-            dbc.Button("Download correction table (CSV)", id=ids.DOWNLOAD_CORRECTIONS, size="sm", color="primary"),
+            dbc.Button("Correction table (CSV)", id=ids.DOWNLOAD_CORRECTIONS, size="sm", color="primary"),
+            dbc.Button("Decisions (CSV)", id=ids.EXPORT_DECISIONS_CSV, size="sm", color="secondary"),
+            dbc.Button("Decisions (JSON)", id=ids.EXPORT_DECISIONS_JSON, size="sm", color="secondary"),
         ],
+        className="d-flex gap-1",
+    )
+    top = html.Div(
+        [html.Span(id=ids.AUDIT_COUNT, className="small"), downloads],
         className="d-flex justify-content-between align-items-center mb-1",
     )
-    return [top, grid, dcc.Download(id=ids.CORRECTIONS_DOWNLOAD)]
+    return [top, grid, dcc.Download(id=ids.CORRECTIONS_DOWNLOAD), dcc.Download(id=ids.DECISIONS_DOWNLOAD)]
 
 
 def corrections_table(data: ExplorerData, view: ClusterView) -> pd.DataFrame:
@@ -80,15 +88,32 @@ def corrections_table(data: ExplorerData, view: ClusterView) -> pd.DataFrame:
     return table.sort_values("suspicion", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def with_decisions(table: pd.DataFrame, data: ExplorerData) -> pd.DataFrame:
+    """``table`` with a ``decision`` column: the decision in force on each glitch ("" while pending)."""
+    decided = {} if isinstance(data.review, ReviewOff) else _decision_texts(data.review.current())
+    return table.assign(decision=table["gravityspy_id"].map(decided).fillna(""))
+
+
+def _decision_texts(current: pd.DataFrame) -> dict[str, str]:
+    relabels = current["action"].isin(["accept", "relabel"])
+    text = current["action"].where(~relabels, current["action"] + " → " + current["new_label"])
+    return dict(zip(current["gravityspy_id"], text, strict=True))
+
+
 def register(app: Any, data: ExplorerData) -> None:
     """The audit's callbacks: the table for the current clustering, and its download."""
 
     @app.callback(
-        Output(ids.AUDIT_GRID, "rowData"), Output(ids.AUDIT_COUNT, "children"), Input(ids.CLUSTER_PARAMS, "data")
+        Output(ids.AUDIT_GRID, "rowData"),
+        Output(ids.AUDIT_COUNT, "children"),
+        Input(ids.CLUSTER_PARAMS, "data"),
+        Input(ids.REVIEW_TICK, "data"),
     )
-    def audit_rows(raw):
-        table = corrections_table(data, data.view_for(raw))
-        return table.to_dict("records"), f"{len(table)} glitches whose neighbours propose another label"
+    def audit_rows(raw, _tick):
+        table = with_decisions(corrections_table(data, data.view_for(raw)), data)
+        reviewed = int((table["decision"] != "").sum())
+        count = f"{len(table)} glitches whose neighbours propose another label · reviewed {reviewed} of {len(table)}"
+        return table.to_dict("records"), count
 
     @app.callback(
         Output(ids.CORRECTIONS_DOWNLOAD, "data"),

@@ -1,0 +1,187 @@
+"""Deciding on a glitch's label: the decision bar of the Glitch tab, undo, and the decisions' export.
+
+A curator names themself once (the header's "Reviewer" field, kept in the
+browser), then accepts the proposed label, rejects it, sets another, or flags
+a candidate new class, with an optional note. Each decision goes to the review
+store (`explorer.review`, SQLite) with the evidence shown at that moment and
+the clustering it was made under; "Undo my last" takes back the reviewer's
+latest batch. Where deciding is off (no writable database) the bar says why and
+its buttons are disabled; browsing is unaffected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from precompute.classes import KNOWN_LABELS
+
+from .. import ids
+from ..data import ExplorerData
+from ..review import NewDecision, ReviewBusy, ReviewError, ReviewOff
+
+__all__ = ["bar", "decision_of", "register", "render_status"]
+
+#: Buttons of the decision bar → the action each records.
+_ACTIONS = {
+    ids.DECIDE_ACCEPT: "accept",
+    ids.DECIDE_REJECT: "reject",
+    ids.DECIDE_RELABEL: "relabel",
+    ids.DECIDE_NEW_CLASS: "new_class",
+}
+_PAST = {"accept": "accepted", "reject": "rejected", "relabel": "relabelled", "new_class": "flagged as a new class"}
+
+
+def bar(data: ExplorerData) -> html.Div:
+    """The decision bar above the glitch: four actions, a label to set, a note, undo and the status line."""
+    off = data.review.reason if isinstance(data.review, ReviewOff) else None
+    choices = sorted(set(KNOWN_LABELS) | set(data.labels))
+    buttons = [
+        dbc.Button("Accept proposal", id=ids.DECIDE_ACCEPT, color="success", size="sm", disabled=bool(off)),
+        dbc.Button("Reject (label is right)", id=ids.DECIDE_REJECT, color="secondary", size="sm", disabled=bool(off)),
+        dbc.Button("Candidate new class", id=ids.DECIDE_NEW_CLASS, color="warning", size="sm", disabled=bool(off)),
+        dbc.Button("Undo my last", id=ids.UNDO_DECISION, color="link", size="sm", disabled=bool(off)),
+    ]
+    relabel = dbc.InputGroup(
+        [
+            dbc.Select(id=ids.RELABEL_TO, options=[{"label": c, "value": c} for c in choices], placeholder="label…"),
+            dbc.Button("Set label", id=ids.DECIDE_RELABEL, color="primary", disabled=bool(off)),
+        ],
+        size="sm",
+        className="relabel-group",
+    )
+    note = dbc.Input(id=ids.DECISION_NOTE, placeholder="note (optional)", size="sm", maxLength=2000)
+    return html.Div(
+        [
+            html.Div([*buttons[:3], relabel, buttons[3]], className="decision-buttons"),
+            note,
+            html.Div(off or "", id=ids.DECISION_STATUS, className="small mt-1"),
+        ],
+        id=ids.DECISION_BAR,
+        className="decision-bar",
+    )
+
+
+def decision_of(data: ExplorerData, gravityspy_id: str) -> pd.Series | None:
+    """The decision in force on one glitch, or None (also when deciding is off)."""
+    if isinstance(data.review, ReviewOff):
+        return None
+    history = data.review.history(gravityspy_id)
+    current = history[history["undone_at"].isna()]
+    return current.iloc[-1] if len(current) else None
+
+
+def render_status(decision: pd.Series | None, message: str = "") -> list[Any]:
+    """The status line: the decision in force on the glitch (who, what, when), then what just happened."""
+    parts: list[Any] = []
+    if decision is None:
+        parts.append(html.Span("No decision on this glitch yet.", className="text-muted"))
+    else:
+        label = f" → {decision['new_label']}" if decision["action"] in ("accept", "relabel") else ""
+        parts.append(
+            html.Span(
+                [
+                    html.Strong(f"{_PAST[decision['action']]}{label}"),
+                    f" by {decision['reviewer']} at {str(decision['decided_at'])[:19].replace('T', ' ')} UTC",
+                ],
+                className="decision-current",
+            )
+        )
+    if message:
+        parts.append(html.Div(message, className="text-danger decision-message"))
+    return parts
+
+
+def _evidence(data: ExplorerData, point: int, cluster: int) -> dict[str, Any]:
+    """What the curator saw when deciding: the proposal, its evidence and the glitch's place in the clustering."""
+    row = data.points.iloc[point]
+    return {
+        "proposed_label": str(row["proposed_label"]),
+        "suspicion": None if pd.isna(row["suspicion"]) else round(float(row["suspicion"]), 4),
+        "evidence": str(row["evidence"]),
+        "cluster": int(cluster),
+    }
+
+
+def decide(data: ExplorerData, point: int, action: str, reviewer: str, *, note: str, new_label: str | None,
+           raw_params: dict | None) -> str:  # fmt: skip
+    """Record one decision on ``point``; return an error message for the curator, or "" when stored."""
+    if isinstance(data.review, ReviewOff):
+        return data.review.reason
+    row = data.points.iloc[point]
+    view = data.view_for(raw_params)
+    if action == "accept":
+        if row["proposed_label"] == row["label"]:
+            return "There is no proposal to accept: the neighbours agree with the label. Use Reject to confirm it."
+        new_label = str(row["proposed_label"])
+    elif action == "relabel" and not new_label:
+        return "Choose the label to set first."
+    decision = NewDecision(
+        gravityspy_id=str(row["gravityspy_id"]),
+        action=action,
+        old_label=str(row["label"]),
+        new_label=new_label if action in ("accept", "relabel") else str(row["label"]),
+        reviewer=reviewer or "",
+        run_id=data.run_id,
+        cluster_params=view.params.as_dict(),
+        evidence=_evidence(data, point, int(view.labels[point])),
+        note=note or "",
+    )
+    try:
+        data.review.decide([decision])
+    except (ReviewError, ReviewBusy) as exc:
+        return str(exc)
+    return ""
+
+
+def register(app: Any, data: ExplorerData) -> None:
+    """The bar's callback (decide, undo, show the glitch's decision) and the decisions' downloads."""
+
+    @app.callback(
+        Output(ids.DECISION_STATUS, "children"),
+        Output(ids.REVIEW_TICK, "data"),
+        Input(ids.SELECTED_POINT, "data"),
+        *(Input(button, "n_clicks") for button in _ACTIONS),
+        Input(ids.UNDO_DECISION, "n_clicks"),
+        State(ids.REVIEWER, "value"),
+        State(ids.DECISION_NOTE, "value"),
+        State(ids.RELABEL_TO, "value"),
+        State(ids.CLUSTER_PARAMS, "data"),
+        State(ids.REVIEW_TICK, "data"),
+        prevent_initial_call=True,
+    )
+    def on_decision(point, *args):
+        reviewer, note, new_label, raw, tick = args[-5:]
+        if point is None or not 0 <= int(point) < data.n_points:
+            return no_update, no_update
+        point = int(point)
+        gravityspy_id = str(data.points["gravityspy_id"].iat[point])
+        trigger, message = ctx.triggered_id, ""
+        if isinstance(data.review, ReviewOff):
+            return data.review.reason, no_update
+        if trigger in _ACTIONS:
+            message = decide(data, point, _ACTIONS[trigger], reviewer, note=note, new_label=new_label, raw_params=raw)
+        elif trigger == ids.UNDO_DECISION:
+            try:
+                undone = data.review.undo_last(reviewer or "")
+                message = "" if undone else "Nothing of yours to undo."
+            except (ReviewError, ReviewBusy) as exc:
+                message = str(exc)
+        changed = trigger != ids.SELECTED_POINT and not message
+        return render_status(decision_of(data, gravityspy_id), message), (tick or 0) + 1 if changed else no_update
+
+    @app.callback(
+        Output(ids.DECISIONS_DOWNLOAD, "data"),
+        Input(ids.EXPORT_DECISIONS_CSV, "n_clicks"),
+        Input(ids.EXPORT_DECISIONS_JSON, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def download_decisions(_csv, _json):
+        if isinstance(data.review, ReviewOff) or not ctx.triggered or not ctx.triggered[0]["value"]:
+            return no_update
+        if ctx.triggered_id == ids.EXPORT_DECISIONS_JSON:
+            return dcc.send_string(data.review.export_json(), "decisions.json", type="application/json")
+        return dcc.send_string(data.review.export_csv(), "decisions.csv", type="text/csv")
