@@ -210,7 +210,7 @@ def test_b22_an_unreadable_embedding_cache_shard_is_embedded_again(tmp_path):
 
 def test_every_catalogue_entry_names_a_test_that_exists():
     text = (ROOT / "docs" / "bad-input.md").read_text(encoding="utf-8")
-    entries = re.findall(r"^\| \*\*([BIH]\d+)\*\* \|.*\| `(tests/[\w/]+\.py)::(\w+)`", text, flags=re.MULTILINE)
+    entries = re.findall(r"^\| \*\*([BIHD]\d+)\*\* \|.*\| `(tests/[\w/]+\.py)::(\w+)`", text, flags=re.MULTILINE)
     assert len(entries) >= 30
     ids = [entry for entry, _, _ in entries]
     assert len(ids) == len(set(ids)), "catalogue ids repeat"
