@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from .colors import NOISE_COLOUR, cluster_colour, label_colour
 from .ids import MapTrace
 
-__all__ = ["COLOUR_MODES", "Colouring", "colouring", "map_figure", "share_bars"]
+__all__ = ["COLOUR_MODES", "REVIEW_MODES", "Colouring", "colouring", "map_figure", "share_bars"]
 
 _IFO_COLOURS = {"H1": "#E66100", "L1": "#5D3A9B"}
 _AGREES = "agrees with its neighbours"
@@ -113,6 +113,34 @@ def _by_suspicion(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
     return _continuous(points["suspicion"].to_numpy(), "YlOrRd", "suspicion")
 
 
+#: Review states (`explorer.review`) in legend order, with their colours.
+_REVIEW_STATES = {
+    "pending": "#D00000",  # a proposal nobody has decided on yet: the work left
+    "accepted": "#1A9850",
+    "relabelled": "#2166AC",
+    "rejected": "#7F7F7F",
+    "new class": "#E6AB02",
+    "no proposal": "#DDDDDD",
+}
+_STATE_OF_ACTION = {"accept": "accepted", "relabel": "relabelled", "reject": "rejected", "new_class": "new class"}
+
+
+def _by_review(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    """Reviewed (by the decision in force) or pending; needs the ``decision`` column of `explorer.review.with_review`."""
+    decision = points["decision"].astype(str)
+    proposed = points["proposed_label"].astype(str) != points["label"].astype(str)
+    state = decision.map(_STATE_OF_ACTION).fillna("")
+    state = state.where(state != "", np.where(proposed, "pending", "no proposal"))
+    names = list(_REVIEW_STATES)
+    codes = pd.Categorical(state, categories=names).codes.astype(np.int64)
+    return _discrete(codes, list(_REVIEW_STATES.values()), names)
+
+
+def _by_decided(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    """The label each glitch carries after the decisions in force (``decided_label``, `explorer.review.with_review`)."""
+    return _by_category(points["decided_label"].astype(str).to_numpy(), label_colour)
+
+
 def _by_snr(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
     return _continuous(points["snr"].to_numpy(), "Plasma", "log10 SNR", log=True)
 
@@ -125,7 +153,11 @@ COLOUR_MODES: dict[str, tuple[str, Callable[[pd.DataFrame, np.ndarray], Colourin
     "suspicion": ("Suspicion", _by_suspicion),
     "snr": ("SNR", _by_snr),
     "ifo": ("Detector", _by_detector),
+    "review": ("Reviewed / pending", _by_review),
+    "decided": ("Decided label", _by_decided),
 }
+#: Modes that read the curators' decisions (the map adds them to the points first).
+REVIEW_MODES = frozenset({"review", "decided"})
 
 
 def colouring(mode: str, points: pd.DataFrame, clusters: np.ndarray) -> Colouring:

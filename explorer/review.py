@@ -42,6 +42,7 @@ __all__ = [
     "ReviewOff",
     "ReviewStore",
     "open_review",
+    "with_review",
 ]
 
 #: Where decisions go when ``GSX_REVIEW_DB`` is not set (relative to the working directory).
@@ -278,6 +279,22 @@ class ReviewStore:
             record["evidence"] = json.loads(record["evidence"])
             record["cluster_params"] = json.loads(record["cluster_params"])
         return json.dumps(records, indent=1, ensure_ascii=False)
+
+
+def with_review(points: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """``points`` with ``decision`` (the action in force, "" while undecided) and ``decided_label`` columns.
+
+    ``decided_label`` is the label a corrected metadata CSV would carry: the new
+    one after an accept or relabel, the current one otherwise.
+    """
+    by_id = current.set_index("gravityspy_id") if len(current) else None
+    ids = points["gravityspy_id"].astype(str)
+    if by_id is None:
+        return points.assign(decision="", decided_label=points["label"].astype(str))
+    action = ids.map(by_id["action"]).fillna("").astype(str)
+    relabelled = action.isin(["accept", "relabel"])
+    decided = ids.map(by_id["new_label"]).where(relabelled, points["label"]).astype(str)
+    return points.assign(decision=action.to_numpy(), decided_label=decided.to_numpy())
 
 
 def open_review(path: Path | str | None = None, *, busy_timeout_s: float = 5.0) -> ReviewStore | ReviewOff:

@@ -21,6 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def review_db_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Decisions made by tests (and servers they start) go to a temporary file, never to the checkout's data/."""
+    path = tmp_path_factory.mktemp("review-db") / "decisions.sqlite"
+    os.environ["GSX_REVIEW_DB"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def synth_set(tmp_path_factory: pytest.TempPathFactory) -> GenerationResult:
     """30 glitches (every morphology at least once), PNGs + CSV + HDF5 + truth. Treat as read-only."""

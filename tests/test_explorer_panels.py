@@ -114,7 +114,8 @@ def test_the_maps_patches_address_the_traces_by_their_roles(data):
     sizes = {op["location"][1]: len(op["params"]["value"]) for op in patch["operations"] if op["location"][2] == "x"}
     assert sizes == {MapTrace.CLUSTER: int(members.sum()), MapTrace.GLITCH: 1}
     for mode in COLOUR_MODES:
-        recolour = map.recolour_patch(colouring(mode, data.points, data.points["cluster"].to_numpy()), None)
+        points = map.points_for(data, mode)
+        recolour = map.recolour_patch(colouring(mode, points, data.points["cluster"].to_numpy()), None)
         assert {op["location"][1] for op in recolour.to_plotly_json()["operations"]} == {MapTrace.POINTS}
 
 
@@ -212,3 +213,30 @@ def test_deciding_records_the_evidence_and_refuses_what_cannot_be_decided(data, 
     status = str(review.render_status(review.decision_of(data, row["gravityspy_id"])))
     assert "accepted" in status
     assert "ada" in status
+
+
+def test_the_review_colour_modes_follow_the_decisions_in_force(data, monkeypatch, tmp_path):
+    store = ReviewStore(tmp_path / "decisions.sqlite")
+    monkeypatch.setitem(data.__dict__, "review", store)
+    proposed = np.flatnonzero((data.points["proposed_label"] != data.points["label"]).to_numpy())
+    clusters = data.points["cluster"].to_numpy()
+
+    def legend(mode: str) -> dict[str, int]:
+        return {name: count for name, _, count in colouring(mode, map.points_for(data, mode), clusters).legend}
+
+    before = legend("review")
+    assert before["pending"] == len(proposed)
+    assert before["no proposal"] == data.n_points - len(proposed)
+    accepted, rejected = int(proposed[0]), int(proposed[1])
+    assert review.decide(data, accepted, "accept", "ada", note="", new_label=None, raw_params=None) == ""
+    assert review.decide(data, rejected, "reject", "ada", note="", new_label=None, raw_params=None) == ""
+    after = legend("review")
+    assert (after["pending"], after["accepted"], after["rejected"]) == (len(proposed) - 2, 1, 1)
+
+    decided = legend("decided")
+    labels = data.points["label"].value_counts()
+    new, old = data.points["proposed_label"].iat[accepted], data.points["label"].iat[accepted]
+    assert decided[new] == labels.get(new, 0) + 1
+    assert decided.get(old, 0) == labels[old] - 1
+    store.undo_last("ada")  # the reject
+    assert legend("review")["rejected"] == 0

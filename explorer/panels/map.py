@@ -19,8 +19,9 @@ from ..colors import label_colour
 from ..components import Thumbnails, graph, swatch
 from ..data import ExplorerData
 from ..events import point_of
-from ..figures import COLOUR_MODES, Colouring, colouring, map_figure, outside_frame
+from ..figures import COLOUR_MODES, REVIEW_MODES, Colouring, colouring, map_figure, outside_frame
 from ..ids import MapTrace
+from ..review import ReviewOff, with_review
 
 __all__ = [
     "highlight_patch", "layout", "recolour_patch", "register", "render_frame_note", "render_legend", "render_tooltip",
@@ -87,6 +88,14 @@ def layout(data: ExplorerData) -> dbc.Card:
         html.Div(id=ids.FIND_STATUS, className="small text-danger"),
     ]
     return dbc.Card([dbc.CardHeader(controls), dbc.CardBody(body, className="p-1")], className="h-100")
+
+
+def points_for(data: ExplorerData, mode: str) -> Any:
+    """The points a colour mode reads: with the decisions in force for the review modes."""
+    if mode not in REVIEW_MODES:
+        return data.points
+    current = data.review.current() if not isinstance(data.review, ReviewOff) else None
+    return with_review(data.points, current if current is not None else data.points.iloc[:0])
 
 
 def render_frame_note(data: ExplorerData) -> str:
@@ -171,9 +180,11 @@ def register(app: Any, data: ExplorerData) -> None:
         Input(ids.CLUSTER_PARAMS, "data"),
         Input(ids.COLOUR_BY, "value"),
         Input(ids.LABEL_FILTER, "value"),
+        Input(ids.REVIEW_TICK, "data"),
     )
-    def recolour(raw, mode, shown_labels):
-        colours = colouring(mode if mode in COLOUR_MODES else "cluster", data.points, data.view_for(raw).labels)
+    def recolour(raw, mode, shown_labels, _tick):
+        mode = mode if mode in COLOUR_MODES else "cluster"
+        colours = colouring(mode, points_for(data, mode), data.view_for(raw).labels)
         shown = data.points["label"].isin(shown_labels).to_numpy() if shown_labels else None
         return recolour_patch(colours, shown), render_legend(colours)
 
