@@ -17,6 +17,7 @@ CLUSTER_PARAMS = "cluster-params"  #: the clustering parameters this user looks 
 SELECTED_POINT = "selected-point"  #: the point (row of the run's points) shown in the Glitch tab
 SELECTED_CLUSTER = "selected-cluster"  #: the cluster outlined on the map and shown in the Clusters tab
 REVIEW_TICK = "review-tick"  #: counts this page's stored decisions and undos, so views of decisions refresh
+REVIEW_KEY = "review-key"  #: the last review key pressed (assets/review-keys.js sets it)
 
 # -- header --------------------------------------------------------------------------------------------------
 RUN_FACTS = "run-facts"
@@ -76,6 +77,7 @@ RELABEL_TO = "relabel-to"
 DECISION_NOTE = "decision-note"
 UNDO_DECISION = "undo-decision"
 DECISION_STATUS = "decision-status"
+QUEUE_STATUS = "queue-status"
 EXPORT_DECISIONS_CSV = "export-decisions-csv"
 EXPORT_DECISIONS_JSON = "export-decisions-json"
 DECISIONS_DOWNLOAD = "decisions-download"

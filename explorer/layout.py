@@ -89,6 +89,7 @@ def create_layout(data: ExplorerData) -> html.Div:
             dcc.Store(id=ids.SELECTED_POINT),
             dcc.Store(id=ids.SELECTED_CLUSTER),
             dcc.Store(id=ids.REVIEW_TICK, data=0),
+            dcc.Store(id=ids.REVIEW_KEY),
             _header(data),
             dbc.Container(
                 dbc.Row(

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select
@@ -314,4 +315,50 @@ def test_a_curator_decides_from_the_glitch_tab_undoes_and_exports(served):
     content = wait(lambda: _downloaded(dash_duo, "decisions"), what="the decisions file")
     rows = list(csv.DictReader(io.StringIO(content)))
     assert [(r["gravityspy_id"], r["action"], r["new_label"]) for r in rows] == [(gid, "accept", proposed)]
+    assert dash_duo.get_logs() == []
+
+
+def test_the_keyboard_queue_walks_the_proposals_and_decides(served):
+    from explorer.panels.review import choices, queue
+    from explorer.review import ReviewStore
+
+    from .conftest import server_review_db
+
+    dash_duo, data = served
+    store = ReviewStore(server_review_db[dash_duo.server_url])
+    order = queue(data, data.view(data.run_params))
+    gid = [str(data.points["gravityspy_id"].iat[p]) for p in order]
+    name = dash_duo.find_element("#reviewer")
+    name.clear()
+    name.send_keys("Grace")
+    keys = ActionChains(dash_duo.driver)
+
+    def press(key: str) -> None:
+        dash_duo.find_element(".navbar-brand").click()  # out of any field: keys typed into one are text
+        keys.send_keys(key).perform()
+
+    press("j")
+    dash_duo.wait_for_contains_text("#detail-panel", gid[0], timeout=15)
+    dash_duo.wait_for_contains_text("#queue-status", f"queue: glitch 1 of {len(order)}", timeout=15)
+    press("j")
+    dash_duo.wait_for_contains_text("#detail-panel", gid[1], timeout=15)
+    press("k")
+    dash_duo.wait_for_contains_text("#detail-panel", gid[0], timeout=15)
+
+    before = store.count()
+    press("a")  # accept the first, and move on to the second
+    dash_duo.wait_for_contains_text("#detail-panel", gid[1], timeout=15)
+    first = store.history(gid[0]).iloc[-1]
+    assert (first["action"], first["reviewer"]) == ("accept", "Grace")
+    assert first["new_label"] == data.points["proposed_label"].iat[order[0]]
+
+    wanted = choices(data, order[1])[0][0]
+    press("1")  # the second glitch's most common other neighbour label
+    dash_duo.wait_for_contains_text("#detail-panel", gid[2], timeout=15)
+    assert store.history(gid[1]).iloc[-1]["new_label"] == wanted
+    press("u")  # undoes the relabel, keeps the accept
+    wait(lambda: pd.notna(store.history(gid[1])["undone_at"].iat[-1]), what="the undo")
+    assert store.count() == before + 2
+    assert pd.isna(store.history(gid[0])["undone_at"].iat[-1])  # the accept stays in force
+    _shot(dash_duo, "queue")
     assert dash_duo.get_logs() == []

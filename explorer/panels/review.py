@@ -1,4 +1,4 @@
-"""Deciding on a glitch's label: the decision bar of the Glitch tab, undo, and the decisions' export.
+"""Deciding on a glitch's label: the decision bar of the Glitch tab, the keyboard queue, undo, and the export.
 
 A curator names themself once (the header's "Reviewer" field, kept in the
 browser), then accepts the proposed label, rejects it, sets another, or flags
@@ -7,6 +7,11 @@ store (`explorer.review`, SQLite) with the evidence shown at that moment and
 the clustering it was made under; "Undo my last" takes back the reviewer's
 latest batch. Where deciding is off (no writable database) the bar says why and
 its buttons are disabled; browsing is unaffected.
+
+The queue is the Label audit table's order (most suspicious first). Its keys
+(``assets/review-keys.js``): j/k next and previous, a accept, r reject, 1-9
+set the glitch's n-th most common neighbour label, u undo; a decision moves on
+to the next glitch, and the Glitch tab follows.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from precompute.classes import KNOWN_LABELS
 
 from .. import ids
-from ..data import ExplorerData
+from ..data import ClusterView, ExplorerData
 from ..review import NewDecision, ReviewBusy, ReviewError, ReviewOff
+from .label_audit import corrections_table
 
-__all__ = ["bar", "decision_of", "register", "render_status"]
+__all__ = ["bar", "choices", "decision_of", "queue", "register", "render_status", "step"]
+
+#: Neighbours whose labels make a glitch's numbered choices (keys 1-9).
+CHOICE_NEIGHBOURS = 10
 
 #: Buttons of the decision bar → the action each records.
 _ACTIONS = {
@@ -59,6 +68,7 @@ def bar(data: ExplorerData) -> html.Div:
             html.Div([*buttons[:3], relabel, buttons[3]], className="decision-buttons"),
             note,
             html.Div(off or "", id=ids.DECISION_STATUS, className="small mt-1"),
+            html.Div(id=ids.QUEUE_STATUS, className="small text-muted"),
         ],
         id=ids.DECISION_BAR,
         className="decision-bar",
@@ -74,8 +84,30 @@ def decision_of(data: ExplorerData, gravityspy_id: str) -> pd.Series | None:
     return current.iloc[-1] if len(current) else None
 
 
-def render_status(decision: pd.Series | None, message: str = "") -> list[Any]:
-    """The status line: the decision in force on the glitch (who, what, when), then what just happened."""
+def choices(data: ExplorerData, point: int) -> list[tuple[str, float]]:
+    """Labels other than its own among the glitch's nearest neighbours, most common first (at most 9): keys 1-9."""
+    own = data.points["label"].iat[point]
+    labels = [str(data.points["label"].iat[i]) for i, _ in data.neighbours(point, k=CHOICE_NEIGHBOURS)]
+    shares = pd.Series(labels).value_counts(sort=False).sort_values(ascending=False, kind="stable") / len(labels)
+    return [(label, float(share)) for label, share in shares.items() if label != own][:9]
+
+
+def queue(data: ExplorerData, view: ClusterView) -> list[int]:
+    """The review queue: points with a proposal, most suspicious first (the Label audit table's order)."""
+    return [data.point_of_id[g] for g in corrections_table(data, view)["gravityspy_id"]]
+
+
+def step(order: list[int], current: int | None, delta: int) -> int | None:
+    """The point ``delta`` places from ``current`` in ``order`` (its first, if ``current`` is not in it)."""
+    if not order:
+        return None
+    if current not in order:
+        return order[0] if delta >= 0 else order[-1]
+    return order[max(0, min(len(order) - 1, order.index(current) + delta))]
+
+
+def render_status(decision: pd.Series | None, message: str = "", options: list[tuple[str, float]] = ()) -> list[Any]:
+    """The status line: the decision in force on the glitch (who, what, when), what just happened, the key choices."""
     parts: list[Any] = []
     if decision is None:
         parts.append(html.Span("No decision on this glitch yet.", className="text-muted"))
@@ -92,6 +124,10 @@ def render_status(decision: pd.Series | None, message: str = "") -> list[Any]:
         )
     if message:
         parts.append(html.Div(message, className="text-danger decision-message"))
+    if options:
+        keys = " · ".join(f"{n} {label} ({share:.0%})" for n, (label, share) in enumerate(options, start=1))
+        parts.append(html.Div(f"Keys: j/k next/previous · a accept · r reject · u undo · {keys}",
+                              className="text-muted queue-keys"))  # fmt: skip
     return parts
 
 
@@ -137,6 +173,16 @@ def decide(data: ExplorerData, point: int, action: str, reviewer: str, *, note: 
     return ""
 
 
+def undo(data: ExplorerData, reviewer: str | None) -> str:
+    """Undo the reviewer's latest batch; return a message for the curator, or "" when done."""
+    if isinstance(data.review, ReviewOff):
+        return data.review.reason
+    try:
+        return "" if data.review.undo_last(reviewer or "") else "Nothing of yours to undo."
+    except (ReviewError, ReviewBusy) as exc:
+        return str(exc)
+
+
 def register(app: Any, data: ExplorerData) -> None:
     """The bar's callback (decide, undo, show the glitch's decision) and the decisions' downloads."""
 
@@ -165,13 +211,12 @@ def register(app: Any, data: ExplorerData) -> None:
         if trigger in _ACTIONS:
             message = decide(data, point, _ACTIONS[trigger], reviewer, note=note, new_label=new_label, raw_params=raw)
         elif trigger == ids.UNDO_DECISION:
-            try:
-                undone = data.review.undo_last(reviewer or "")
-                message = "" if undone else "Nothing of yours to undo."
-            except (ReviewError, ReviewBusy) as exc:
-                message = str(exc)
+            message = undo(data, reviewer)
         changed = trigger != ids.SELECTED_POINT and not message
-        return render_status(decision_of(data, gravityspy_id), message), (tick or 0) + 1 if changed else no_update
+        status = render_status(decision_of(data, gravityspy_id), message, choices(data, point))
+        return status, (tick or 0) + 1 if changed else no_update
+
+    register_queue(app, data)
 
     @app.callback(
         Output(ids.DECISIONS_DOWNLOAD, "data"),
@@ -185,3 +230,53 @@ def register(app: Any, data: ExplorerData) -> None:
         if ctx.triggered_id == ids.EXPORT_DECISIONS_JSON:
             return dcc.send_string(data.review.export_json(), "decisions.json", type="application/json")
         return dcc.send_string(data.review.export_csv(), "decisions.csv", type="text/csv")
+
+
+def _key_action(data: ExplorerData, point: int, key: str) -> tuple[str, str | None]:
+    """The action and label a decision key stands for on ``point`` (1-9: the n-th choice)."""
+    if key == "a":
+        return "accept", None
+    if key == "r":
+        return "reject", None
+    options = choices(data, point)
+    n = int(key) - 1
+    return ("relabel", options[n][0]) if n < len(options) else ("relabel", None)
+
+
+def register_queue(app: Any, data: ExplorerData) -> None:
+    """The keyboard queue: a key pressed anywhere but in a field moves along the queue or decides."""
+
+    @app.callback(
+        Output(ids.SELECTED_POINT, "data", allow_duplicate=True),
+        Output(ids.TABS, "active_tab", allow_duplicate=True),
+        Output(ids.REVIEW_TICK, "data", allow_duplicate=True),
+        Output(ids.QUEUE_STATUS, "children"),
+        Input(ids.REVIEW_KEY, "data"),
+        State(ids.SELECTED_POINT, "data"),
+        State(ids.REVIEWER, "value"),
+        State(ids.CLUSTER_PARAMS, "data"),
+        State(ids.REVIEW_TICK, "data"),
+        prevent_initial_call=True,
+    )
+    def on_key(pressed, point, reviewer, raw, tick):
+        key = (pressed or {}).get("key")
+        order = queue(data, data.view_for(raw))
+        current = int(point) if point is not None and 0 <= int(point) < data.n_points else None
+        if key in ("j", "k"):
+            target = step(order, current, 1 if key == "j" else -1)
+            return target, ids.TAB_GLITCH, no_update, _where(order, target)
+        if key == "u" or current is None:
+            message = undo(data, reviewer) if key == "u" else ""
+            if message:
+                return no_update, no_update, no_update, message
+            return no_update, no_update, (tick or 0) + 1, _where(order, current)
+        action, label = _key_action(data, current, key)
+        message = decide(data, current, action, reviewer, note="", new_label=label, raw_params=raw)
+        if message:
+            return no_update, no_update, no_update, message
+        target = step(order, current, 1)
+        return target, ids.TAB_GLITCH, (tick or 0) + 1, _where(order, target)
+
+
+def _where(order: list[int], point: int | None) -> str:
+    return f"queue: glitch {order.index(point) + 1} of {len(order)}" if point in order else ""
