@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["MapTrace", "goto_point"]
+__all__ = ["MapTrace", "bulk_button", "goto_point"]
 
 # -- per-user state, kept in the browser (dcc.Store) and sent with every request --------------------------
 CLUSTER_PARAMS = "cluster-params"  #: the clustering parameters this user looks at
@@ -78,6 +78,8 @@ DECISION_NOTE = "decision-note"
 UNDO_DECISION = "undo-decision"
 DECISION_STATUS = "decision-status"
 QUEUE_STATUS = "queue-status"
+BULK = "bulk"  #: the pattern-matching type of every bulk-decision button (`bulk_button`)
+BULK_STATUS = "bulk-status"
 EXPORT_DECISIONS_CSV = "export-decisions-csv"
 EXPORT_DECISIONS_JSON = "export-decisions-json"
 DECISIONS_DOWNLOAD = "decisions-download"
@@ -99,6 +101,11 @@ AUDIT_COUNT = "audit-count"
 AUDIT_GRID = "audit-grid"
 DOWNLOAD_CORRECTIONS = "download-corrections"
 CORRECTIONS_DOWNLOAD = "corrections-download"
+
+
+def bulk_button(scope: str, action: str) -> dict[str, str]:
+    """The id of a button deciding ``action`` for every glitch of a ``scope`` ("cluster" or "selection")."""
+    return {"type": BULK, "scope": scope, "action": action}
 
 
 def goto_point(point: int) -> dict[str, object]:

@@ -95,7 +95,14 @@ def create_layout(data: ExplorerData) -> html.Div:
                 dbc.Row(
                     [
                         dbc.Col(map.layout(data), width=7),
-                        dbc.Col([parameters.layout(data), html.Div(tabs, className="side-tabs")], width=5),
+                        dbc.Col(
+                            [
+                                parameters.layout(data),
+                                html.Div(id=ids.BULK_STATUS, className="small text-success px-1"),
+                                html.Div(tabs, className="side-tabs"),
+                            ],
+                            width=5,
+                        ),
                     ],
                     className="g-2",
                 ),

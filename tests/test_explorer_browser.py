@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -361,4 +362,31 @@ def test_the_keyboard_queue_walks_the_proposals_and_decides(served):
     assert store.count() == before + 2
     assert pd.isna(store.history(gid[0])["undone_at"].iat[-1])  # the accept stays in force
     _shot(dash_duo, "queue")
+    assert dash_duo.get_logs() == []
+
+
+def test_a_cluster_is_decided_in_one_batch_and_undone_in_one(served):
+    from explorer.review import ReviewStore
+
+    from .conftest import server_review_db
+
+    dash_duo, data = served
+    store = ReviewStore(server_review_db[dash_duo.server_url])
+    name = dash_duo.find_element("#reviewer")
+    name.clear()
+    name.send_keys("Vera")
+    _open_tab(dash_duo, "Clusters")
+    dash_duo.find_element("#cluster-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
+    dash_duo.wait_for_element("#cluster-title", timeout=15)
+    cluster = int(dash_duo.find_element("#cluster-title").text.split(":")[0].split()[-1])
+    members = np.flatnonzero(data.view(data.run_params).labels == cluster)
+    dash_duo.find_element(".bulk-bar .btn-outline-warning").click()  # flag all as a candidate new class
+    dash_duo.wait_for_contains_text("#bulk-status", f"Flagged as a new class: {len(members)} glitches", timeout=15)
+    flagged = store.current()
+    flagged = flagged[(flagged["reviewer"] == "Vera") & (flagged["action"] == "new_class")]
+    assert sorted(flagged["gravityspy_id"]) == sorted(data.points["gravityspy_id"].iloc[members])
+    _shot(dash_duo, "bulk")
+    _open_tab(dash_duo, "Glitch")
+    dash_duo.find_element("#undo-decision").click()
+    wait(lambda: not (store.current()["reviewer"] == "Vera").any(), what="the batch to be undone")
     assert dash_duo.get_logs() == []

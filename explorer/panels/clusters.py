@@ -22,6 +22,7 @@ from ..colors import label_colour
 from ..components import GRID_COLUMN_DEFAULTS, Thumbnails, graph, swatch
 from ..data import ClusterView, ExplorerData
 from ..figures import share_bars
+from .review import bulk_bar
 
 __all__ = ["TAB_ID", "TAB_LABEL", "cluster_rows", "layout", "register", "render_cluster"]
 
@@ -140,6 +141,7 @@ def render_cluster(data: ExplorerData, thumbs: Thumbnails, view: ClusterView, cl
                 f"H {row['entropy_bits']:.2f} bits · {row['effective_labels']:.1f} effective labels",
                 id=ids.CLUSTER_TITLE,
             ),
+            bulk_bar(data, "cluster", members),
             graph(
                 share_bars(dict(counts / counts.sum()), "Label shares", height=150), config={"displayModeBar": False}
             ),

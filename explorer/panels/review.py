@@ -19,17 +19,19 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from precompute.classes import KNOWN_LABELS
 
 from .. import ids
 from ..data import ClusterView, ExplorerData
+from ..events import points_of
 from ..review import NewDecision, ReviewBusy, ReviewError, ReviewOff
 from .label_audit import corrections_table
 
-__all__ = ["bar", "choices", "decision_of", "queue", "register", "render_status", "step"]
+__all__ = ["bar", "bulk_bar", "bulk_decide", "choices", "decision_of", "queue", "register", "render_status", "step"]
 
 #: Neighbours whose labels make a glitch's numbered choices (keys 1-9).
 CHOICE_NEIGHBOURS = 10
@@ -173,6 +175,71 @@ def decide(data: ExplorerData, point: int, action: str, reviewer: str, *, note: 
     return ""
 
 
+def bulk_bar(data: ExplorerData, scope: str, points: np.ndarray) -> html.Div:
+    """Buttons deciding for every glitch of a cluster or a selection at once (one batch: one undo)."""
+    proposed = int((data.points["proposed_label"].to_numpy()[points] != data.points["label"].to_numpy()[points]).sum())
+    off = isinstance(data.review, ReviewOff)
+    return html.Div(
+        [
+            html.Span(f"Decide for all {len(points)}: ", className="small"),
+            dbc.Button(
+                f"Accept the {proposed} proposals",
+                id=ids.bulk_button(scope, "accept"),
+                size="sm",
+                color="success",
+                outline=True,
+                disabled=off or not proposed,
+            ),
+            dbc.Button(
+                f"Reject the {proposed} proposals",
+                id=ids.bulk_button(scope, "reject"),
+                size="sm",
+                color="secondary",
+                outline=True,
+                disabled=off or not proposed,
+            ),
+            dbc.Button(
+                "Flag all as a candidate new class",
+                id=ids.bulk_button(scope, "new_class"),
+                size="sm",
+                color="warning",
+                outline=True,
+                disabled=off,
+            ),
+        ],
+        className="d-flex flex-wrap gap-1 align-items-center my-1 bulk-bar",
+    )
+
+
+def bulk_decide(data: ExplorerData, points: np.ndarray, action: str, reviewer: str | None, raw: dict | None) -> str:
+    """Decide ``action`` for ``points`` in one batch (accept and reject: those with a proposal); say what happened."""
+    if isinstance(data.review, ReviewOff):
+        return data.review.reason
+    view = data.view_for(raw)
+    rows = data.points.iloc[points]
+    if action in ("accept", "reject"):
+        keep = (rows["proposed_label"] != rows["label"]).to_numpy()
+        points, rows = points[keep], rows[keep]
+    decisions = [
+        NewDecision(
+            gravityspy_id=str(row.gravityspy_id),
+            action=action,
+            old_label=str(row.label),
+            new_label=str(row.proposed_label) if action == "accept" else str(row.label),
+            reviewer=reviewer or "",
+            run_id=data.run_id,
+            cluster_params=view.params.as_dict(),
+            evidence=_evidence(data, int(point), int(view.labels[point])),
+        )
+        for point, row in zip(points, rows.itertuples(index=False), strict=True)
+    ]
+    try:
+        data.review.decide(decisions)
+    except (ReviewError, ReviewBusy) as exc:
+        return str(exc)
+    return f"{_PAST[action].capitalize()}: {len(decisions)} glitches in one batch (Undo my last takes it back)."
+
+
 def undo(data: ExplorerData, reviewer: str | None) -> str:
     """Undo the reviewer's latest batch; return a message for the curator, or "" when done."""
     if isinstance(data.review, ReviewOff):
@@ -201,22 +268,25 @@ def register(app: Any, data: ExplorerData) -> None:
     )
     def on_decision(point, *args):
         reviewer, note, new_label, raw, tick = args[-5:]
-        if point is None or not 0 <= int(point) < data.n_points:
-            return no_update, no_update
-        point = int(point)
-        gravityspy_id = str(data.points["gravityspy_id"].iat[point])
-        trigger, message = ctx.triggered_id, ""
         if isinstance(data.review, ReviewOff):
             return data.review.reason, no_update
-        if trigger in _ACTIONS:
-            message = decide(data, point, _ACTIONS[trigger], reviewer, note=note, new_label=new_label, raw_params=raw)
-        elif trigger == ids.UNDO_DECISION:
+        point = int(point) if point is not None and 0 <= int(point) < data.n_points else None
+        trigger, message = ctx.triggered_id, ""
+        if trigger == ids.UNDO_DECISION:
             message = undo(data, reviewer)
+        elif trigger in _ACTIONS and point is not None:
+            message = decide(data, point, _ACTIONS[trigger], reviewer, note=note, new_label=new_label, raw_params=raw)
+        elif point is None:
+            return no_update, no_update
         changed = trigger != ids.SELECTED_POINT and not message
-        status = render_status(decision_of(data, gravityspy_id), message, choices(data, point))
-        return status, (tick or 0) + 1 if changed else no_update
+        tick = (tick or 0) + 1 if changed else no_update
+        if point is None:  # an undo with no glitch open
+            return message or "Undone.", tick
+        gravityspy_id = str(data.points["gravityspy_id"].iat[point])
+        return render_status(decision_of(data, gravityspy_id), message, choices(data, point)), tick
 
     register_queue(app, data)
+    register_bulk(app, data)
 
     @app.callback(
         Output(ids.DECISIONS_DOWNLOAD, "data"),
@@ -280,3 +350,32 @@ def register_queue(app: Any, data: ExplorerData) -> None:
 
 def _where(order: list[int], point: int | None) -> str:
     return f"queue: glitch {order.index(point) + 1} of {len(order)}" if point in order else ""
+
+
+def register_bulk(app: Any, data: ExplorerData) -> None:
+    """Bulk decisions from the cluster panel and the selection panel."""
+
+    @app.callback(
+        Output(ids.BULK_STATUS, "children"),
+        Output(ids.REVIEW_TICK, "data", allow_duplicate=True),
+        Input({"type": ids.BULK, "scope": ALL, "action": ALL}, "n_clicks"),
+        State(ids.SELECTED_CLUSTER, "data"),
+        State(ids.MAP, "selectedData"),
+        State(ids.REVIEWER, "value"),
+        State(ids.CLUSTER_PARAMS, "data"),
+        State(ids.REVIEW_TICK, "data"),
+        prevent_initial_call=True,
+    )
+    def on_bulk(_clicks, cluster, selected, reviewer, raw, tick):
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+            return no_update, no_update
+        if trigger["scope"] == "cluster":
+            if cluster is None:
+                return no_update, no_update
+            points = np.flatnonzero(data.view_for(raw).labels == int(cluster))
+        else:
+            points = np.asarray(points_of(selected, data.n_points), dtype=int)
+        message = bulk_decide(data, points, trigger["action"], reviewer, raw)
+        stored = message.startswith(_PAST[trigger["action"]].capitalize())
+        return message, (tick or 0) + 1 if stored else no_update

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
@@ -13,6 +14,7 @@ from ..components import Thumbnails, csv_download, graph, with_params
 from ..data import ClusterView, ExplorerData
 from ..events import points_of
 from ..figures import share_bars
+from .review import bulk_bar
 
 __all__ = ["TAB_ID", "TAB_LABEL", "layout", "register", "render_selection", "selection_table"]
 
@@ -46,6 +48,7 @@ def render_selection(data: ExplorerData, thumbs: Thumbnails, points: list[int]) 
                 ],
                 className="d-flex justify-content-between align-items-center mt-2",
             ),
+            bulk_bar(data, "selection", np.asarray(points, dtype=int)),
             graph(
                 share_bars(labels.to_dict(), "Labels in the selection", height=160), config={"displayModeBar": False}
             ),
