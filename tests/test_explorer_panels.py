@@ -248,14 +248,15 @@ def test_a_bulk_decision_is_one_batch_over_the_proposals_and_one_undo_takes_it_b
     selection = np.arange(data.n_points)[::2]
     proposed = selection[(data.points["proposed_label"] != data.points["label"]).to_numpy()[selection]]
     assert len(proposed) > 1, "the small run should have proposals among every other glitch"
-    message = review.bulk_decide(data, selection, "accept", "ada", None)
+    message, stored = review.bulk_decide(data, selection, "accept", "ada", None)
+    assert stored
     assert message.startswith(f"Accepted: {len(proposed)} glitches in one batch")
     current = store.current()
     assert sorted(current["gravityspy_id"]) == sorted(data.points["gravityspy_id"].iloc[proposed])
     assert (current["new_label"].to_numpy() == data.points["proposed_label"].iloc[proposed].to_numpy()).all()
-    assert review.bulk_decide(data, selection, "new_class", "grace", None).startswith(
+    assert review.bulk_decide(data, selection, "new_class", "grace", None)[0].startswith(
         f"Flagged as a new class: {len(selection)} glitches"
     )
     assert len(store.undo_last("grace")) == len(selection)  # one undo takes the whole batch back
     assert len(store.current()) == len(proposed)
-    assert "enter your name" in review.bulk_decide(data, selection, "reject", "", None)
+    assert "enter your name" in review.bulk_decide(data, selection, "reject", "", None)[0]

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -106,10 +105,8 @@ def test_a_database_locked_by_another_writer_is_a_clear_error_and_writes_nothing
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        started = time.monotonic()
         with pytest.raises(ReviewBusy, match=r"stayed locked by another writer for 0.3 s; nothing was saved"):
             store.decide([_decision()])
-        assert time.monotonic() - started >= 0.25  # it waited for the lock before giving up
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -17,7 +17,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from .. import ids
 from ..components import GRID_COLUMN_DEFAULTS, csv_download, with_params
 from ..data import ClusterView, ExplorerData
-from ..review import ReviewOff
+from ..review import ReviewOff, with_review
 
 __all__ = ["TAB_ID", "TAB_LABEL", "corrections_table", "layout", "register", "with_decisions"]
 
@@ -90,14 +90,12 @@ def corrections_table(data: ExplorerData, view: ClusterView) -> pd.DataFrame:
 
 def with_decisions(table: pd.DataFrame, data: ExplorerData) -> pd.DataFrame:
     """``table`` with a ``decision`` column: the decision in force on each glitch ("" while pending)."""
-    decided = {} if isinstance(data.review, ReviewOff) else _decision_texts(data.review.current())
-    return table.assign(decision=table["gravityspy_id"].map(decided).fillna(""))
-
-
-def _decision_texts(current: pd.DataFrame) -> dict[str, str]:
-    relabels = current["action"].isin(["accept", "relabel"])
-    text = current["action"].where(~relabels, current["action"] + " → " + current["new_label"])
-    return dict(zip(current["gravityspy_id"], text, strict=True))
+    if isinstance(data.review, ReviewOff):
+        return table.assign(decision="")
+    reviewed = with_review(table.rename(columns={"current_label": "label"}), data.review.current())
+    relabelled = reviewed["decision"].isin(["accept", "relabel"])
+    text = reviewed["decision"].where(~relabelled, reviewed["decision"] + " → " + reviewed["decided_label"])
+    return table.assign(decision=text.to_numpy())
 
 
 def register(app: Any, data: ExplorerData) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Input, Output, Patch, State, dcc, html, no_update
+from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from .. import ids
 from ..colors import label_colour
@@ -184,6 +184,8 @@ def register(app: Any, data: ExplorerData) -> None:
     )
     def recolour(raw, mode, shown_labels, _tick):
         mode = mode if mode in COLOUR_MODES else "cluster"
+        if ctx.triggered_id == ids.REVIEW_TICK and mode not in REVIEW_MODES:
+            return no_update, no_update  # a decision changes only the review modes' colours
         colours = colouring(mode, points_for(data, mode), data.view_for(raw).labels)
         shown = data.points["label"].isin(shown_labels).to_numpy() if shown_labels else None
         return recolour_patch(colours, shown), render_legend(colours)

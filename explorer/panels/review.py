@@ -157,22 +157,28 @@ def decide(data: ExplorerData, point: int, action: str, reviewer: str, *, note: 
         new_label = str(row["proposed_label"])
     elif action == "relabel" and not new_label:
         return "Choose the label to set first."
-    decision = NewDecision(
+    try:
+        data.review.decide([_new_decision(data, view, point, action, new_label, reviewer, note)])
+    except (ReviewError, ReviewBusy) as exc:
+        return str(exc)
+    return ""
+
+
+def _new_decision(data: ExplorerData, view: ClusterView, point: int, action: str, new_label: str | None,
+                  reviewer: str | None, note: str | None = "") -> NewDecision:  # fmt: skip
+    """A decision on ``point`` under ``view``: the label it keeps unless it relabels, and the evidence on screen."""
+    row = data.points.iloc[point]
+    return NewDecision(
         gravityspy_id=str(row["gravityspy_id"]),
         action=action,
         old_label=str(row["label"]),
-        new_label=new_label if action in ("accept", "relabel") else str(row["label"]),
+        new_label=new_label if action in ("accept", "relabel") and new_label else str(row["label"]),
         reviewer=reviewer or "",
         run_id=data.run_id,
         cluster_params=view.params.as_dict(),
         evidence=_evidence(data, point, int(view.labels[point])),
         note=note or "",
     )
-    try:
-        data.review.decide([decision])
-    except (ReviewError, ReviewBusy) as exc:
-        return str(exc)
-    return ""
 
 
 def bulk_bar(data: ExplorerData, scope: str, points: np.ndarray) -> html.Div:
@@ -211,33 +217,25 @@ def bulk_bar(data: ExplorerData, scope: str, points: np.ndarray) -> html.Div:
     )
 
 
-def bulk_decide(data: ExplorerData, points: np.ndarray, action: str, reviewer: str | None, raw: dict | None) -> str:
+def bulk_decide(
+    data: ExplorerData, points: np.ndarray, action: str, reviewer: str | None, raw: dict | None
+) -> tuple[str, bool]:
     """Decide ``action`` for ``points`` in one batch (accept and reject: those with a proposal); say what happened."""
     if isinstance(data.review, ReviewOff):
-        return data.review.reason
+        return data.review.reason, False
     view = data.view_for(raw)
-    rows = data.points.iloc[points]
     if action in ("accept", "reject"):
-        keep = (rows["proposed_label"] != rows["label"]).to_numpy()
-        points, rows = points[keep], rows[keep]
+        points = points[(data.points["proposed_label"].to_numpy()[points] != data.points["label"].to_numpy()[points])]
+    proposed = data.points["proposed_label"].to_numpy()
     decisions = [
-        NewDecision(
-            gravityspy_id=str(row.gravityspy_id),
-            action=action,
-            old_label=str(row.label),
-            new_label=str(row.proposed_label) if action == "accept" else str(row.label),
-            reviewer=reviewer or "",
-            run_id=data.run_id,
-            cluster_params=view.params.as_dict(),
-            evidence=_evidence(data, int(point), int(view.labels[point])),
-        )
-        for point, row in zip(points, rows.itertuples(index=False), strict=True)
+        _new_decision(data, view, int(p), action, str(proposed[p]) if action == "accept" else None, reviewer)
+        for p in points
     ]
     try:
         data.review.decide(decisions)
     except (ReviewError, ReviewBusy) as exc:
-        return str(exc)
-    return f"{_PAST[action].capitalize()}: {len(decisions)} glitches in one batch (Undo my last takes it back)."
+        return str(exc), False
+    return f"{_PAST[action].capitalize()}: {len(decisions)} glitches in one batch (Undo my last takes it back).", True
 
 
 def undo(data: ExplorerData, reviewer: str | None) -> str:
@@ -376,6 +374,5 @@ def register_bulk(app: Any, data: ExplorerData) -> None:
             points = np.flatnonzero(data.view_for(raw).labels == int(cluster))
         else:
             points = np.asarray(points_of(selected, data.n_points), dtype=int)
-        message = bulk_decide(data, points, trigger["action"], reviewer, raw)
-        stored = message.startswith(_PAST[trigger["action"]].capitalize())
+        message, stored = bulk_decide(data, points, trigger["action"], reviewer, raw)
         return message, (tick or 0) + 1 if stored else no_update
