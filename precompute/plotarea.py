@@ -74,20 +74,47 @@ def energy_to_rgb(energy: np.ndarray) -> np.ndarray:
 
 
 @cache
-def _viridis_index() -> tuple[object, np.ndarray]:
-    """A KD-tree over the 256 viridis colours, and the energy bin each entry stands for.
+def _viridis_centres() -> np.ndarray:
+    """The energy bin each viridis entry stands for.
 
     matplotlib's 8-bit viridis has two pairs of identical neighbours (entries
     104/105 and 137/138); such a colour stands for the middle of its two bins, so
     the inversion is never off by more than one bin.
     """
-    from scipy.spatial import cKDTree
-
-    lut = viridis_lut().astype(np.float64)
+    lut = viridis_lut()
     bins = np.arange(256, dtype=np.float64)
     same = (lut[:, None, :] == lut[None, :, :]).all(axis=2)
-    centre = (same * bins[None, :]).sum(axis=1) / same.sum(axis=1)
-    return cKDTree(lut), centre
+    return (same * bins[None, :]).sum(axis=1) / same.sum(axis=1)
+
+
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8-valued colours as one uint32 each (0xRRGGBB), same leading shape."""
+    packed = rgb[..., 0].astype(np.uint32) << 16
+    packed |= rgb[..., 1].astype(np.uint32) << 8
+    packed |= rgb[..., 2].astype(np.uint32)
+    return packed
+
+
+_NOT_VIRIDIS = 255  # matplotlib's viridis has 254 distinct colours, so 255 is free as a marker
+
+
+@cache
+def _viridis_exact() -> tuple[np.ndarray, np.ndarray]:
+    """A table over all 2**24 colours (16 MB) giving each exact viridis colour's entry, and each entry's bin."""
+    keys, first = np.unique(_pack(viridis_lut()), return_index=True)
+    table = np.full(1 << 24, _NOT_VIRIDIS, dtype=np.uint8)
+    table[keys] = np.arange(len(keys), dtype=np.uint8)
+    centres = np.full(_NOT_VIRIDIS + 1, np.nan)
+    centres[: len(keys)] = _viridis_centres()[first]
+    return table, centres
+
+
+@cache
+def _viridis_tree() -> object:
+    """A KD-tree over the 256 viridis colours, for pixels that are not exactly a viridis colour."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(viridis_lut().astype(np.float64))
 
 
 def energy_from_viridis(rgb: np.ndarray) -> np.ndarray:
@@ -103,15 +130,24 @@ def energy_from_viridis(rgb: np.ndarray) -> np.ndarray:
     energy : `numpy.ndarray`
         float32 energy at the centre of each colour's bin in [0, 25.5]: exact to
         one bin (0.1) for rendered viridis; other colours map to the nearest entry.
+
+    Rendered spectrograms hold (nearly) only exact viridis colours, so those are
+    looked up in a table; only the rest (anti-aliased edges, re-encoded images)
+    go through the KD-tree. Decoding is the embedding stage's limit on a GPU
+    (docs/benchmarks.md), so this matters there.
     """
     rgb = np.asarray(rgb)[..., :3]
-    flat = rgb.reshape(-1, 3).astype(np.uint32)
-    packed = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
-    colours, inverse = np.unique(packed, return_inverse=True)
-    unique_rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1).astype(np.float64)
-    tree, centre = _viridis_index()
-    _, nearest = tree.query(unique_rgb)
-    index = centre[nearest][inverse].reshape(rgb.shape[:-1])
+    packed = _pack(rgb).ravel()
+    table, centres = _viridis_exact()
+    entry = table[packed]
+    index = centres[entry]
+    miss = entry == _NOT_VIRIDIS
+    if miss.any():
+        colours, inverse = np.unique(packed[miss], return_inverse=True)
+        unique_rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1).astype(np.float64)
+        _, nearest = _viridis_tree().query(unique_rgb)
+        index[miss] = _viridis_centres()[nearest][inverse]
+    index = index.reshape(rgb.shape[:-1])
     return ((index + 0.5) * (ENERGY_MAX / 256.0)).astype(np.float32)
 
 

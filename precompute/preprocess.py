@@ -77,30 +77,33 @@ class PreprocessConfig:
         return {"crop": self.crop, "colour": self.colour, "height": self.height, "width": self.width}
 
 
-def _as_float_rgb(image: np.ndarray, kind: str, config: PreprocessConfig) -> np.ndarray:
-    """Crop (for figures) and convert to (H, W, 3) float32 in [0, 1] in the chosen colour form."""
+def _as_float_channels(image: np.ndarray, kind: str, config: PreprocessConfig) -> np.ndarray:
+    """Crop (for figures) and convert to (H, W, C) float32 in [0, 1] in the chosen colour form.
+
+    C is 1 for the one-channel forms (energy, grey), which the network sees
+    repeated on its three inputs, and 3 for rgb: resizing one channel, not three
+    identical ones, keeps decoding (the GPU's limit) cheap.
+    """
     if kind == "hdf5":
         index = _viridis_index_of_grey(image)
         if config.colour == "energy":
-            energy = (index.astype(np.float32) + 0.5) / 256.0
-            return np.repeat(energy[:, :, None], 3, axis=2)
+            return ((index.astype(np.float32) + 0.5) / 256.0)[:, :, None]
         if config.colour == "rgb":
             from .plotarea import viridis_lut
 
             return viridis_lut()[index].astype(np.float32) / 255.0
         grey = np.asarray(image, dtype=np.float32).reshape(image.shape[-2:])
-        return np.repeat(np.clip(grey, 0, 1)[:, :, None], 3, axis=2)
+        return np.clip(grey, 0, 1)[:, :, None]
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
     rgb = image[:, :, :3]
     if kind == "figure" and config.crop == "plot-area":
         rgb = crop_plot_area(rgb)
     if config.colour == "energy":
-        energy = energy_from_viridis(rgb) / ENERGY_MAX
-        return np.repeat(energy[:, :, None], 3, axis=2)
+        return (energy_from_viridis(rgb) / ENERGY_MAX)[:, :, None]
     scaled = rgb.astype(np.float32) / 255.0
     if config.colour == "grey":
-        return np.repeat((scaled @ _LUMA)[:, :, None], 3, axis=2)
+        return (scaled @ _LUMA)[:, :, None]
     return scaled
 
 
@@ -121,12 +124,16 @@ def prepare_image(image: np.ndarray, kind: str, config: PreprocessConfig) -> np.
     """Return the (3, height, width) float32 network input for one stored image."""
     from PIL import Image
 
-    rgb = _as_float_rgb(image, kind, config)
+    planes = _as_float_channels(image, kind, config)
     channels = [
-        np.asarray(Image.fromarray(rgb[:, :, c]).resize((config.width, config.height), Image.Resampling.BILINEAR))
-        for c in range(3)
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(planes[:, :, c])).resize(
+                (config.width, config.height), Image.Resampling.BILINEAR
+            )
+        )
+        for c in range(planes.shape[2])
     ]
-    stacked = np.stack(channels, axis=0)
+    stacked = np.broadcast_to(np.stack(channels, axis=0), (3, config.height, config.width))
     return ((stacked - IMAGENET_MEAN[:, None, None]) / IMAGENET_STD[:, None, None]).astype(np.float32)
 
 

@@ -53,3 +53,18 @@ def test_grey_form_matches_the_hdf5_release():
     assert grey.dtype == np.float32
     # viridis' top colour (253, 231, 36) in luminance, everywhere: no white chrome leaked in
     np.testing.assert_allclose(grey, (0.2125 * 253 + 0.7154 * 231 + 0.0721 * 36) / 255, atol=1e-3)
+
+
+def test_off_palette_colours_among_exact_ones_map_to_the_nearest_entry():
+    """The table path (exact viridis colours) and the KD-tree path (the rest) agree within one image."""
+    lut = viridis_lut().astype(int)
+    rng = np.random.default_rng(3)
+    entries = rng.integers(0, 256, size=(40, 50))
+    nudged = np.clip(lut[entries] + rng.integers(-2, 3, size=(40, 50, 3)), 0, 255).astype(np.uint8)
+    exact = lut[entries].astype(np.uint8)
+    mixed = np.where(rng.random((40, 50, 1)) < 0.5, exact, nudged)
+    distance = ((mixed[:, :, None, :].astype(int) - lut[None, None, :, :]) ** 2).sum(axis=3)
+    # a duplicated entry's colour stands mid-way between its two bins: either names the same colour
+    entry = np.floor(energy_from_viridis(mixed) / (ENERGY_MAX / 256) - 0.5 + 1e-3).astype(int)
+    chosen = np.take_along_axis(distance, entry[:, :, None], axis=2)[:, :, 0]
+    assert (chosen == distance.min(axis=2)).all()  # brute force agrees, ties included
