@@ -191,7 +191,7 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
         layout, _ = _get(url + "/_dash-layout")
         store = {"id": "cluster-params", "property": "data"}
         base = ClusterParams(50, 10).as_dict()
-        colour = [store, {"id": "colour-by", "property": "value", "value": "cluster"}, {"id": "label-filter", "property": "value", "value": None}]  # fmt: skip
+        colour = [store, {"id": "colour-by", "property": "value", "value": "cluster"}, {"id": "review-tick", "property": "data", "value": 0}]  # fmt: skip
 
         def fire(params: dict) -> tuple[float, float, int, int]:
             """Every callback a parameter change fires: (table + recolour s, all s, table bytes, patch bytes)."""

@@ -19,6 +19,11 @@ SELECTED_CLUSTER = "selected-cluster"  #: the cluster outlined on the map and sh
 REVIEW_TICK = "review-tick"  #: counts this page's stored decisions and undos, so views of decisions refresh
 REVIEW_KEY = "review-key"  #: the last review key pressed (assets/review-keys.js sets it)
 
+# -- shareable links (the address bar) ---------------------------------------------------------------------
+LINK_READ = "link-read"  #: the address bar, only read: opening a link, Back and Forward
+LINK_WRITE = "link-write"  #: the address bar, only written: each new view
+LINK_ALERT = "link-alert"  #: what of an opened link could not be used, and why
+
 # -- header --------------------------------------------------------------------------------------------------
 RUN_FACTS = "run-facts"
 RUN_WARNINGS = "run-warnings"

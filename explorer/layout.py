@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from . import ids
 from .data import ExplorerData
-from .panels import TABS, map, parameters
+from .panels import TABS, links, map, parameters
 
 __all__ = ["create_layout"]
 
@@ -91,6 +91,7 @@ def create_layout(data: ExplorerData) -> html.Div:
             dcc.Store(id=ids.REVIEW_TICK, data=0),
             dcc.Store(id=ids.REVIEW_KEY),
             _header(data),
+            links.layout(data),
             dbc.Container(
                 dbc.Row(
                     [

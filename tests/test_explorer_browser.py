@@ -133,8 +133,18 @@ def test_choosing_a_cluster_highlights_it_and_opens_its_panel(served):
     assert highlighted == size
     assert f"Cluster {cluster}: {size} glitches" in dash_duo.find_element("#cluster-title").text
     assert dash_duo.find_elements("#segment-table tr")
+    opacity = np.array(wait(lambda: dash_duo.driver.execute_script(JS_POINT_OPACITY), what="the other points greyed"))
+    members = data.points["cluster"].to_numpy() == cluster
+    assert opacity[members].min() > opacity[~members].max() > 0  # the rest greyed, still drawn
     _shot(dash_duo, "cluster")
     assert dash_duo.get_logs() == []
+
+
+#: The main trace's per-point opacities, or null while they are one number for all.
+JS_POINT_OPACITY = """
+const o = document.querySelector('#map .js-plotly-plot').data[0].marker.opacity;
+return o !== undefined && o.length !== undefined ? Array.from(o) : null;
+"""
 
 
 def test_correction_table_download_is_a_valid_csv(served):
@@ -389,4 +399,66 @@ def test_a_cluster_is_decided_in_one_batch_and_undone_in_one(served):
     _open_tab(dash_duo, "Glitch")
     dash_duo.find_element("#undo-decision").click()
     wait(lambda: not (store.current()["reviewer"] == "Vera").any(), what="the batch to be undone")
+    assert dash_duo.get_logs() == []
+
+
+def _view_in_address(dash_duo) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(dash_duo.driver.current_url).query))
+
+
+def test_a_shared_link_opens_the_view_it_names(served):
+    dash_duo, data = served
+    gid = str(data.points["gravityspy_id"].iat[5])
+    dash_duo.driver.get(f"{dash_duo.server_url}/?glitch={gid}&cluster=0&mcs=4&method=leaf&colour=label")
+    dash_duo.wait_for_contains_text("#detail-panel", gid, timeout=30)
+    dash_duo.wait_for_contains_text("#current-params", "mcs 4", timeout=15)
+    assert "leaf" in dash_duo.find_element("#current-params").text
+    assert Select(dash_duo.find_element("#colour-by")).first_selected_option.get_attribute("value") == "label"
+    assert dash_duo.find_element("#method input[value='leaf']").is_selected()  # the controls follow the link
+    ringed = wait(
+        lambda: dash_duo.driver.execute_script("return document.querySelector('#map .js-plotly-plot').data[2].x;"),
+        what="the linked glitch ringed on the map",
+    )
+    assert ringed == [pytest.approx(float(data.points["x"].iat[5]), rel=1e-5)]
+    assert _view_in_address(dash_duo) == {
+        "glitch": gid,
+        "cluster": "0",
+        "mcs": "4",
+        "method": "leaf",
+        "colour": "label",
+    }
+    assert not dash_duo.find_elements("#link-alert")  # nothing of the link was dropped
+    _shot(dash_duo, "shared-link")
+
+    dash_duo.driver.get(f"{dash_duo.server_url}/?glitch=NO_SUCH_ID&mcs=4")
+    dash_duo.wait_for_contains_text("#link-alert", "glitch 'NO_SUCH_ID' is not in this run", timeout=30)
+    dash_duo.wait_for_contains_text("#current-params", "mcs 4", timeout=15)  # the rest of the link still applies
+    assert dash_duo.get_logs() == []
+
+
+def test_back_and_forward_step_through_views(served):
+    dash_duo, data = served
+    driver = dash_duo.driver
+    move_to_point(driver, 3, click=True)
+    dash_duo.wait_for_element("#detail-content", timeout=15)
+    clicked = str(data.points["gravityspy_id"].iat[driver.execute_script(JS_HOVERED_POINT)])
+    wait(lambda: _view_in_address(dash_duo) == {"glitch": clicked}, what="the glitch in the address bar")
+    Select(dash_duo.find_element("#colour-by")).select_by_value("suspicion")
+    wait(lambda: _view_in_address(dash_duo) == {"glitch": clicked, "colour": "suspicion"}, what="the colour mode too")
+    colour = lambda: Select(dash_duo.find_element("#colour-by")).first_selected_option.get_attribute("value")  # noqa: E731
+    ring = "return document.querySelector('#map .js-plotly-plot').data[2].x.length;"
+
+    driver.back()
+    wait(lambda: colour() == "cluster", what="Back to restore the colour mode")
+    assert _view_in_address(dash_duo) == {"glitch": clicked}
+    assert driver.execute_script(ring) == 1
+    driver.back()
+    wait(lambda: driver.execute_script(ring) == 0, what="Back to the bare page, no glitch ringed")
+    assert _view_in_address(dash_duo) == {}
+    driver.forward()
+    wait(lambda: driver.execute_script(ring) == 1, what="Forward to the glitch again")
+    dash_duo.wait_for_contains_text("#detail-panel", clicked, timeout=15)
+    assert colour() == "cluster"
     assert dash_duo.get_logs() == []

@@ -115,7 +115,7 @@ def test_the_maps_patches_address_the_traces_by_their_roles(data):
     assert sizes == {MapTrace.CLUSTER: int(members.sum()), MapTrace.GLITCH: 1}
     for mode in COLOUR_MODES:
         points = map.points_for(data, mode)
-        recolour = map.recolour_patch(colouring(mode, points, data.points["cluster"].to_numpy()), None)
+        recolour = map.recolour_patch(colouring(mode, points, data.points["cluster"].to_numpy()))
         assert {op["location"][1] for op in recolour.to_plotly_json()["operations"]} == {MapTrace.POINTS}
 
 

@@ -16,6 +16,7 @@ exception: the Glitch tab places the review panel's decision bar).
 `failure_modes`     every finding of the clustering, two clusters compared (tab)
 `label_audit`       the correction table by suspicion and its download (tab)
 `review`            deciding on labels: the Glitch tab's decision bar, undo, export
+`links`             the address bar carries the view: shareable links, Back and Forward
 ==================  =========================================================
 """
 
@@ -24,12 +25,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import ExplorerData
-from . import clusters, failure_modes, glitch, label_audit, map, parameters, review, selection
+from . import clusters, failure_modes, glitch, label_audit, links, map, parameters, review, selection
 
 __all__ = ["PANELS", "TABS", "register_all"]
 
 #: Every panel, in the order they register.
-PANELS = (map, parameters, clusters, glitch, selection, failure_modes, label_audit, review)
+PANELS = (map, parameters, clusters, glitch, selection, failure_modes, label_audit, review, links)
 #: The panels shown as tabs beside the map, in tab order.
 TABS = (clusters, glitch, selection, failure_modes, label_audit)
 

@@ -21,14 +21,16 @@ from ..data import ExplorerData
 from ..events import point_of
 from ..figures import COLOUR_MODES, REVIEW_MODES, Colouring, colouring, map_figure, outside_frame
 from ..ids import MapTrace
-from ..review import ReviewOff, with_review
+from ..review import decisions_in_force, with_review
 
 __all__ = [
-    "highlight_patch", "layout", "recolour_patch", "register", "render_frame_note", "render_legend", "render_tooltip",
+    "emphasis_patch", "highlight_patch", "layout", "point_opacity", "recolour_patch", "register", "render_frame_note",
+    "render_legend", "render_tooltip",
 ]  # fmt: skip
 
-#: Opacity of points of the labels "Show only labels…" keeps, and of the others.
-_SHOWN, _DIMMED, _ALL = 0.85, 0.04, 0.8
+#: Opacity of every point with nothing chosen; of points the label filter keeps and of those it hides;
+#: of points outside a chosen cluster (greyed, still there for context).
+_ALL, _SHOWN, _DIMMED, _CONTEXT = 0.8, 0.85, 0.04, 0.2
 
 
 def layout(data: ExplorerData) -> dbc.Card:
@@ -94,7 +96,7 @@ def points_for(data: ExplorerData, mode: str) -> Any:
     """The points a colour mode reads: with the decisions in force for the review modes."""
     if mode not in REVIEW_MODES:
         return data.points
-    current = data.review.current() if not isinstance(data.review, ReviewOff) else None
+    current, _ = decisions_in_force(data.review)
     return with_review(data.points, current if current is not None else data.points.iloc[:0])
 
 
@@ -109,13 +111,36 @@ def render_frame_note(data: ExplorerData) -> str:
     )
 
 
-def recolour_patch(colours: Colouring, shown: np.ndarray | None) -> Patch:
-    """The figure patch for new colours; ``shown`` (a mask) dims every other point, None shows all."""
+def recolour_patch(colours: Colouring) -> Patch:
+    """The figure patch for new colours (and nothing else: emphasis is `emphasis_patch`'s)."""
     patch = Patch()
     marker = patch["data"][MapTrace.POINTS]["marker"]
     for name, value in colours.marker.items():
         marker[name] = value
-    marker["opacity"] = _ALL if shown is None else np.where(shown, _SHOWN, _DIMMED).astype(np.float32)
+    return patch
+
+
+def point_opacity(shown: np.ndarray | None, members: np.ndarray | None) -> float | np.ndarray:
+    """Each point's opacity: the label filter's ``shown`` mask dims the rest; a chosen cluster's ``members`` mask greys the rest.
+
+    Both may hold at once: a point the filter hides stays dim; among those it
+    keeps, the cluster's members stand out and the others stay visible as context.
+    """
+    if shown is None and members is None:
+        return _ALL
+    n = len(shown) if shown is not None else len(members)
+    opacity = np.full(n, _SHOWN, dtype=np.float32)
+    if members is not None:
+        opacity[~members] = _CONTEXT
+    if shown is not None:
+        opacity[~shown] = _DIMMED
+    return opacity
+
+
+def emphasis_patch(shown: np.ndarray | None, members: np.ndarray | None) -> Patch:
+    """The figure patch for the points' opacity (`point_opacity`)."""
+    patch = Patch()
+    patch["data"][MapTrace.POINTS]["marker"]["opacity"] = point_opacity(shown, members)
     return patch
 
 
@@ -179,16 +204,26 @@ def register(app: Any, data: ExplorerData) -> None:
         Output(ids.MAP_LEGEND, "children"),
         Input(ids.CLUSTER_PARAMS, "data"),
         Input(ids.COLOUR_BY, "value"),
-        Input(ids.LABEL_FILTER, "value"),
         Input(ids.REVIEW_TICK, "data"),
     )
-    def recolour(raw, mode, shown_labels, _tick):
+    def recolour(raw, mode, _tick):
         mode = mode if mode in COLOUR_MODES else "cluster"
         if ctx.triggered_id == ids.REVIEW_TICK and mode not in REVIEW_MODES:
             return no_update, no_update  # a decision changes only the review modes' colours
         colours = colouring(mode, points_for(data, mode), data.view_for(raw).labels)
+        return recolour_patch(colours), render_legend(colours)
+
+    @app.callback(
+        Output(ids.MAP, "figure", allow_duplicate=True),
+        Input(ids.LABEL_FILTER, "value"),
+        Input(ids.SELECTED_CLUSTER, "data"),
+        Input(ids.CLUSTER_PARAMS, "data"),
+        prevent_initial_call=True,
+    )
+    def emphasis(shown_labels, cluster, raw):
         shown = data.points["label"].isin(shown_labels).to_numpy() if shown_labels else None
-        return recolour_patch(colours, shown), render_legend(colours)
+        members = data.view_for(raw).labels == int(cluster) if cluster is not None else None
+        return emphasis_patch(shown, members if members is not None and members.any() else None)
 
     @app.callback(
         Output(ids.MAP, "figure", allow_duplicate=True),
