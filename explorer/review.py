@@ -13,7 +13,10 @@ decision undone instead of deleting it, so the previous one is current again.
 A bulk action (a cluster, a lasso selection) shares one ``batch`` and is undone
 as one. Every write runs in one ``BEGIN IMMEDIATE`` transaction; a database
 locked by another writer is retried for ``busy_timeout_s`` and then reported
-as ``ReviewBusy``, never as a crash.
+as ``ReviewBusy``, never as a crash. A database file deleted, moved or
+replaced while the server runs is reported as ``ReviewUnavailable``, and is
+never silently re-created empty: a curator must not decide into a file that
+nobody will read.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ __all__ = [
     "ReviewError",
     "ReviewOff",
     "ReviewStore",
+    "ReviewTrouble",
+    "ReviewUnavailable",
+    "decisions_in_force",
     "open_review",
     "with_review",
 ]
@@ -90,8 +96,16 @@ class ReviewError(ValueError):
     """A decision that cannot be stored as given (the message says which field and why)."""
 
 
-class ReviewBusy(RuntimeError):
+class ReviewTrouble(RuntimeError):
+    """The database cannot be used right now; nothing was written, and the message says what to do."""
+
+
+class ReviewBusy(ReviewTrouble):
     """The database stayed locked by another writer; nothing was written."""
+
+
+class ReviewUnavailable(ReviewTrouble):
+    """The database file is gone, replaced or unreadable (e.g. deleted while the server ran)."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +182,7 @@ class ReviewStore:
     def __init__(self, path: Path | str, *, busy_timeout_s: float = 5.0) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
-        with self._connection() as db:
+        with self._connection(create=True) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -180,29 +194,47 @@ class ReviewStore:
             )
 
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A fresh connection per operation: no connection is shared between threads or forked workers."""
-        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+    def _connection(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        """A fresh connection per operation: no connection is shared between threads or forked workers.
+
+        Only the constructor may create the file (``mode=rwc``); later a missing
+        file is `ReviewUnavailable`, as is a file that lost its tables.
+        """
+        uri = f"{self.path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+        try:
+            db = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout_s, isolation_level=None)
+        except sqlite3.OperationalError as exc:
+            raise self._unavailable(exc, create) from None
         try:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA synchronous=FULL")
             yield db
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise ReviewBusy(
+                    f"the review database {self.path} stayed locked by another writer for "
+                    f"{self.busy_timeout_s:g} s; nothing was saved, try again"
+                ) from None
+            raise self._unavailable(exc, create) from None
+        except sqlite3.DatabaseError as exc:
+            raise self._unavailable(exc, create) from None
         finally:
             db.close()
+
+    def _unavailable(self, exc: Exception, opening: bool) -> ReviewUnavailable:
+        if opening:
+            return ReviewUnavailable(f"{self.path} is not a usable review database ({exc}); move it aside")
+        where = "is missing" if not self.path.exists() else f"cannot be used ({exc})"
+        return ReviewUnavailable(
+            f"the review database {self.path} {where}: was it deleted, moved or replaced while the server ran? "
+            "Nothing was saved. Put the file back, or restart the server to start a new one."
+        )
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One immediate transaction; a lock held past the timeout becomes ``ReviewBusy``."""
         with self._connection() as db:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
-                    raise ReviewBusy(
-                        f"the review database {self.path} stayed locked by another writer for "
-                        f"{self.busy_timeout_s:g} s; nothing was saved, try again"
-                    ) from None
-                raise
+            db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
             except BaseException:
@@ -281,6 +313,16 @@ class ReviewStore:
         return json.dumps(records, indent=1, ensure_ascii=False)
 
 
+def decisions_in_force(review: ReviewStore | ReviewOff) -> tuple[pd.DataFrame | None, str]:
+    """The current decisions, or None and why not (deciding off, the file gone): for views that only read."""
+    if isinstance(review, ReviewOff):
+        return None, review.reason
+    try:
+        return review.current(), ""
+    except ReviewTrouble as exc:
+        return None, str(exc)
+
+
 def with_review(points: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """``points`` with ``decision`` (the action in force, "" while undecided) and ``decided_label`` columns.
 
@@ -320,9 +362,7 @@ def open_review(path: Path | str | None = None, *, busy_timeout_s: float = 5.0) 
         )
     try:
         return ReviewStore(target, busy_timeout_s=busy_timeout_s)
-    except sqlite3.DatabaseError as exc:
-        return ReviewOff(f"deciding is off: {target} is not a usable review database ({exc}); move it aside")
-    except (ReviewError, ReviewBusy) as exc:
+    except (ReviewError, ReviewTrouble) as exc:
         return ReviewOff(f"deciding is off: {exc}")
 
 

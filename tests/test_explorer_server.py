@@ -225,3 +225,54 @@ def test_two_users_with_different_parameters_never_see_each_others_clusters(clie
         response = _callback(http, output, [{**store, "value": users[user]}])
         rows = response.json["response"]["cluster-grid"]["rowData"]
         assert [r["size"] for r in rows] == expected[user]
+
+
+def test_a_review_database_deleted_while_serving_is_reported_and_never_recreated(small_run, tmp_path, monkeypatch):
+    """Someone removes the decisions file under a running server: every view still answers, deciding says why."""
+    path = tmp_path / "review" / "decisions.sqlite"
+    path.parent.mkdir()
+    monkeypatch.setenv("GSX_REVIEW_DB", str(path))
+    app = create_app(small_run, cache_dir=tmp_path / "cache")
+    http, data = app.server.test_client(), app.server.config["GSX_DATA"]
+    point = int(np.flatnonzero(data.points["proposed_label"] != data.points["label"])[0])
+    buttons = ["decide-accept", "decide-reject", "decide-relabel", "decide-new-class", "undo-decision"]
+
+    def accept():
+        inputs = [
+            {"id": "selected-point", "property": "data", "value": point},
+            *({"id": b, "property": "n_clicks", "value": 1 if b == "decide-accept" else None} for b in buttons),
+        ]
+        state = [
+            {"id": "reviewer", "property": "value", "value": "ada"},
+            {"id": "decision-note", "property": "value", "value": ""},
+            {"id": "relabel-to", "property": "value", "value": None},
+            {"id": "cluster-params", "property": "data", "value": data.run_params.as_dict()},
+            {"id": "review-tick", "property": "data", "value": 0},
+        ]
+        body = callback_body(_output_key(app, "decide-accept"), inputs, state)
+        body["changedPropIds"] = ["decide-accept.n_clicks"]
+        return http.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+
+    assert accept().status_code == 200
+    assert data.review.count() == 1
+    for file in path.parent.glob("decisions.sqlite*"):
+        file.unlink()
+
+    response = accept()
+    assert response.status_code == 200
+    assert "is missing: was it deleted, moved or replaced while the server ran? Nothing was saved" in response.text
+    params = {"id": "cluster-params", "property": "data", "value": data.run_params.as_dict()}
+    tick = {"id": "review-tick", "property": "data", "value": 1}
+    audit_key = next(k for k in app.callback_map if "audit-grid.rowData" in k)
+    audit = _callback(http, audit_key, [params, tick])
+    assert audit.status_code == 200
+    assert "is missing" in audit.text  # the queue's counter says why no decision shows
+    colours = [params, {"id": "colour-by", "property": "value", "value": "review"}, tick]
+    recolour = next(k for k in app.callback_map if k.startswith("..map.figure...map-legend"))
+    assert _callback(http, recolour, colours).status_code == 200
+    assert not path.exists()  # never re-created empty behind the curators' backs
+
+    path.write_bytes(b"")  # an empty file put in its place: no tables
+    response = accept()
+    assert response.status_code == 200
+    assert "cannot be used (no such table: decisions)" in response.text

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from explorer.review import NewDecision, ReviewBusy, ReviewError, ReviewOff, ReviewStore, open_review
+from explorer.review import (
+    NewDecision,
+    ReviewBusy,
+    ReviewError,
+    ReviewOff,
+    ReviewStore,
+    ReviewUnavailable,
+    decisions_in_force,
+    open_review,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,6 +122,21 @@ def test_a_database_locked_by_another_writer_is_a_clear_error_and_writes_nothing
     assert store.count() == 0
     store.decide([_decision()])  # and works once the lock is gone
     assert store.count() == 1
+
+
+def test_a_database_deleted_under_the_store_is_reported_and_not_recreated(store: ReviewStore):
+    store.decide([_decision()])
+    for file in store.path.parent.glob(f"{store.path.name}*"):
+        file.unlink()
+    with pytest.raises(ReviewUnavailable, match=r"is missing: was it deleted, moved or replaced"):
+        store.decide([_decision("g2")])
+    with pytest.raises(ReviewUnavailable):
+        store.current()
+    current, why = decisions_in_force(store)
+    assert current is None
+    assert "is missing" in why
+    assert not store.path.exists()
+    assert decisions_in_force(ReviewOff("deciding is off: test")) == (None, "deciding is off: test")
 
 
 def test_a_missing_or_read_only_folder_turns_deciding_off_with_the_reason(tmp_path: Path, monkeypatch):

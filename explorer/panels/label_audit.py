@@ -17,7 +17,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from .. import ids
 from ..components import GRID_COLUMN_DEFAULTS, csv_download, with_params
 from ..data import ClusterView, ExplorerData
-from ..review import ReviewOff, with_review
+from ..review import decisions_in_force, with_review
 
 __all__ = ["TAB_ID", "TAB_LABEL", "corrections_table", "layout", "register", "with_decisions"]
 
@@ -90,9 +90,10 @@ def corrections_table(data: ExplorerData, view: ClusterView) -> pd.DataFrame:
 
 def with_decisions(table: pd.DataFrame, data: ExplorerData) -> pd.DataFrame:
     """``table`` with a ``decision`` column: the decision in force on each glitch ("" while pending)."""
-    if isinstance(data.review, ReviewOff):
+    current, _ = decisions_in_force(data.review)
+    if current is None:
         return table.assign(decision="")
-    reviewed = with_review(table.rename(columns={"current_label": "label"}), data.review.current())
+    reviewed = with_review(table.rename(columns={"current_label": "label"}), current)
     relabelled = reviewed["decision"].isin(["accept", "relabel"])
     text = reviewed["decision"].where(~relabelled, reviewed["decision"] + " → " + reviewed["decided_label"])
     return table.assign(decision=text.to_numpy())
@@ -111,7 +112,8 @@ def register(app: Any, data: ExplorerData) -> None:
         table = with_decisions(corrections_table(data, data.view_for(raw)), data)
         reviewed = int((table["decision"] != "").sum())
         count = f"{len(table)} glitches whose neighbours propose another label · reviewed {reviewed} of {len(table)}"
-        return table.to_dict("records"), count
+        _, trouble = decisions_in_force(data.review)
+        return table.to_dict("records"), [count, html.Div(trouble, className="text-danger")] if trouble else count
 
     @app.callback(
         Output(ids.CORRECTIONS_DOWNLOAD, "data"),

@@ -16,6 +16,7 @@ to the next glitch, and the Glitch tab follows.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -28,10 +29,12 @@ from precompute.classes import KNOWN_LABELS
 from .. import ids
 from ..data import ClusterView, ExplorerData
 from ..events import points_of
-from ..review import NewDecision, ReviewBusy, ReviewError, ReviewOff
+from ..review import NewDecision, ReviewError, ReviewOff, ReviewTrouble
 from .label_audit import corrections_table
 
 __all__ = ["bar", "bulk_bar", "bulk_decide", "choices", "decision_of", "queue", "register", "render_status", "step"]
+
+log = logging.getLogger(__name__)
 
 #: Neighbours whose labels make a glitch's numbered choices (keys 1-9).
 CHOICE_NEIGHBOURS = 10
@@ -159,7 +162,7 @@ def decide(data: ExplorerData, point: int, action: str, reviewer: str, *, note: 
         return "Choose the label to set first."
     try:
         data.review.decide([_new_decision(data, view, point, action, new_label, reviewer, note)])
-    except (ReviewError, ReviewBusy) as exc:
+    except (ReviewError, ReviewTrouble) as exc:
         return str(exc)
     return ""
 
@@ -233,7 +236,7 @@ def bulk_decide(
     ]
     try:
         data.review.decide(decisions)
-    except (ReviewError, ReviewBusy) as exc:
+    except (ReviewError, ReviewTrouble) as exc:
         return str(exc), False
     return f"{_PAST[action].capitalize()}: {len(decisions)} glitches in one batch (Undo my last takes it back).", True
 
@@ -244,7 +247,7 @@ def undo(data: ExplorerData, reviewer: str | None) -> str:
         return data.review.reason
     try:
         return "" if data.review.undo_last(reviewer or "") else "Nothing of yours to undo."
-    except (ReviewError, ReviewBusy) as exc:
+    except (ReviewError, ReviewTrouble) as exc:
         return str(exc)
 
 
@@ -281,7 +284,11 @@ def register(app: Any, data: ExplorerData) -> None:
         if point is None:  # an undo with no glitch open
             return message or "Undone.", tick
         gravityspy_id = str(data.points["gravityspy_id"].iat[point])
-        return render_status(decision_of(data, gravityspy_id), message, choices(data, point)), tick
+        try:
+            decision = decision_of(data, gravityspy_id)
+        except ReviewTrouble as exc:
+            return str(exc), tick
+        return render_status(decision, message, choices(data, point)), tick
 
     register_queue(app, data)
     register_bulk(app, data)
@@ -295,9 +302,13 @@ def register(app: Any, data: ExplorerData) -> None:
     def download_decisions(_csv, _json):
         if isinstance(data.review, ReviewOff) or not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update
-        if ctx.triggered_id == ids.EXPORT_DECISIONS_JSON:
-            return dcc.send_string(data.review.export_json(), "decisions.json", type="application/json")
-        return dcc.send_string(data.review.export_csv(), "decisions.csv", type="text/csv")
+        try:
+            if ctx.triggered_id == ids.EXPORT_DECISIONS_JSON:
+                return dcc.send_string(data.review.export_json(), "decisions.json", type="application/json")
+            return dcc.send_string(data.review.export_csv(), "decisions.csv", type="text/csv")
+        except ReviewTrouble as exc:
+            log.warning("decisions not exported: %s", exc)
+            return no_update
 
 
 def _key_action(data: ExplorerData, point: int, key: str) -> tuple[str, str | None]:
