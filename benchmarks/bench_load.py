@@ -12,13 +12,21 @@ generator:
   one a single user got for the same parameters before the load began: users
   never see each other's clusterings.
 
+Beside them, R reviewers decide on labels through the Glitch tab's decision
+callback (accept where there is a proposal, else reject or "candidate new
+class"), each under their own name, every 100-400 ms, many on the same glitches.
+A decision is acknowledged when the answer advances the page's review tick.
+At the end the review database (SQLite, a fresh file) must hold exactly the
+acknowledged decisions and pass SQLite's integrity check.
+
 It reports requests, errors, p50/p95/max latency per kind, and the server's
 memory (RSS of the gunicorn master and workers, sampled every second): after
 start-up, peak, at the end, and the growth between the first and the last
 10 s of the run. It exits non-zero on any error or a growth above
 ``--max-growth-mb``.
 
-    python benchmarks/bench_load.py [--run data/runs/demo | --points 34000] [--users 20] [--seconds 60]
+    python benchmarks/bench_load.py [--run data/runs/demo | --points 34000] [--users 20] [--reviewers 20]
+        [--seconds 60]
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -70,6 +79,7 @@ class Callbacks:
         self.hover = next(
             d for d in deps if any(i["id"] == "map" and i["property"] == "hoverData" for i in d["inputs"])
         )
+        self.decision = next(d for d in deps if any(i["id"] == "decide-accept" for i in d["inputs"]))
 
     def clusters(self, params: dict) -> list:
         store = [{"id": "cluster-params", "property": "data", "value": params}]
@@ -81,6 +91,17 @@ class Callbacks:
         inputs = [{"id": "map", "property": "hoverData", "value": event}]
         state = [{"id": s["id"], "property": s["property"], "value": params} for s in self.hover["state"]]
         return _post(self.url, callback_body(self.hover["output"], inputs, state))
+
+    def decide(self, point: int, action: str, reviewer: str, params: dict) -> bool:
+        """Post one decision as the Glitch tab's button does; whether the server acknowledged storing it."""
+        button = {"accept": "decide-accept", "reject": "decide-reject", "new_class": "decide-new-class"}[action]
+        values = {"selected-point": point, button: 1, "reviewer": reviewer, "cluster-params": params,
+                  "decision-note": f"load test: {action}", "review-tick": 0}  # fmt: skip
+        inputs = [{**i, "value": values.get(i["id"])} for i in self.decision["inputs"]]
+        state = [{**s, "value": values.get(s["id"])} for s in self.decision["state"]]
+        body = callback_body(self.decision["output"], inputs, state)
+        body["changedPropIds"] = [f"{button}.n_clicks"]
+        return "review-tick" in _post(self.url, body)["response"]
 
 
 class Results:
@@ -130,6 +151,42 @@ def user(number: int, calls: Callbacks, params: list[dict], expected: list[list]
         time.sleep(rng.uniform(0.05, 0.25))
 
 
+def reviewer(number: int, calls: Callbacks, params: dict, proposals: np.ndarray, stop: float,
+             results: Results, acknowledged: list[int]) -> None:  # fmt: skip
+    """One curator deciding quickly; the glitches are drawn from a small pool, so reviewers often collide."""
+    rng = random.Random(1000 + number)
+    name = f"reviewer {number:02d}"
+    while time.monotonic() < stop:
+        point = rng.randrange(min(len(proposals), 40))
+        action = "accept" if proposals[point] and rng.random() < 0.7 else rng.choice(["reject", "new_class"])
+        stored = results.timed("decision", calls.decide, point, action, name, params)
+        if stored:
+            with results.lock:
+                acknowledged[0] += 1
+        elif stored is not None:
+            results.error("decision", f"{name}: the server did not store a decision on point {point}")
+        time.sleep(rng.uniform(0.1, 0.4))
+
+
+def _has_proposal(run: Path, points) -> np.ndarray:
+    """Which points the audit proposes another label for (``audit/glitches.csv``; none without an audit)."""
+    import pandas as pd
+
+    glitches = run / "audit" / "glitches.csv"
+    if not glitches.is_file():
+        return np.zeros(len(points), dtype=bool)
+    audit = pd.read_csv(glitches, dtype={"gravityspy_id": str})
+    return (audit["proposed_label"].astype(str) != points["label"].astype(str).to_numpy()).to_numpy()
+
+
+def stored_decisions(path: Path) -> tuple[int, str]:
+    """Rows in the review database, and SQLite's integrity verdict on it."""
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]), db.execute(
+            "PRAGMA integrity_check"
+        ).fetchone()[0]
+
+
 def server_rss_mb(master: int) -> float:
     """Resident memory of the gunicorn master and its workers, MB."""
     try:
@@ -139,7 +196,9 @@ def server_rss_mb(master: int) -> float:
         return float("nan")
 
 
-def load_test(run: Path, *, users: int, seconds: float, workers: int, threads: int, workdir: Path) -> dict:
+def load_test(
+    run: Path, *, users: int, reviewers: int, seconds: float, workers: int, threads: int, workdir: Path
+) -> dict:
     loaded = load_run(run)
     by_glitch = loaded.images.groupby("gravityspy_id")["key"].apply(list)
     keys = [by_glitch.get(g, [])[:4] for g in loaded.points["gravityspy_id"]]
@@ -147,8 +206,12 @@ def load_test(run: Path, *, users: int, seconds: float, workers: int, threads: i
     params = [base] + [
         {**base, "min_cluster_size": max(2, round(base["min_cluster_size"] * f))} for f in FACTORS if f != 1.0
     ]
+    proposals = _has_proposal(run, loaded.points)
+    review_db = workdir / "review" / "decisions.sqlite"
+    review_db.parent.mkdir()
+    acknowledged = [0]
     with gunicorn_server(
-        run, workdir / "cache", workers=workers, threads=threads, log=workdir / "gunicorn.log"
+        run, workdir / "cache", workers=workers, threads=threads, log=workdir / "gunicorn.log", review_db=review_db
     ) as server:
         calls = Callbacks(server.url)
         expected = [calls.clusters(p) for p in params]  # one user alone, before the load
@@ -159,6 +222,11 @@ def load_test(run: Path, *, users: int, seconds: float, workers: int, threads: i
         pool = [
             threading.Thread(target=user, args=(i, calls, params, expected, keys, stop, results), daemon=True)
             for i in range(users)
+        ] + [
+            threading.Thread(
+                target=reviewer, args=(i, calls, base, proposals, stop, results, acknowledged), daemon=True
+            )
+            for i in range(reviewers)
         ]
         for thread in pool:
             thread.start()
@@ -171,6 +239,11 @@ def load_test(run: Path, *, users: int, seconds: float, workers: int, threads: i
         log = (workdir / "gunicorn.log").read_text(errors="replace")
     if "Traceback" in log:
         results.error("server", "the server log holds a traceback")
+    in_database, integrity = stored_decisions(review_db) if review_db.exists() else (0, "no database")
+    if in_database != acknowledged[0]:
+        results.error("decision", f"{acknowledged[0]} decisions acknowledged but {in_database} in the database")
+    if integrity != "ok":
+        results.error("decision", f"the review database fails SQLite's integrity check: {integrity}")
     times = np.array([t for t, _ in memory])
     rss = np.array([m for _, m in memory])
     window = min(10.0, seconds / 3)
@@ -183,6 +256,8 @@ def load_test(run: Path, *, users: int, seconds: float, workers: int, threads: i
         "rss_end": float(rss[-1]),
         "rss_growth": float(np.nanmean(rss[times >= times[-1] - window]) - np.nanmean(rss[times <= window])),
         "elapsed": seconds,
+        "acknowledged": acknowledged[0],
+        "in_database": in_database,
     }
 
 
@@ -191,6 +266,7 @@ def main() -> int:
     parser.add_argument("--run", type=Path, default=ROOT / "data" / "runs" / "demo", help="run to serve")
     parser.add_argument("--points", type=int, help="serve a synthetic run of this many points instead")
     parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--reviewers", type=int, default=20, help="curators deciding on labels at the same time")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (GSX_WORKERS)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (GSX_THREADS)")
@@ -211,15 +287,21 @@ def main() -> int:
             print(f"no run at {run}: make one with `make demo-run` or pass --run / --points", file=sys.stderr)
             return 2
         out = load_test(
-            run, users=args.users, seconds=args.seconds, workers=args.workers, threads=args.threads, workdir=workdir
+            run,
+            users=args.users,
+            reviewers=args.reviewers,
+            seconds=args.seconds,
+            workers=args.workers,
+            threads=args.threads,
+            workdir=workdir,
         )
     results: Results = out["results"]
-    print(f"# load: {args.users} users for {args.seconds:.0f} s, gunicorn {args.workers} workers x {args.threads} threads, "
+    print(f"# load: {args.users} users and {args.reviewers} reviewers for {args.seconds:.0f} s, gunicorn {args.workers} workers x {args.threads} threads, "
           f"{out['points']} points ({out['distinct_clusterings']} distinct clusterings in play)")  # fmt: skip
     print(f"# {machine_line()}")
     print(f"{'request':<16} {'count':>7} {'per s':>7} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     total_errors = 0
-    for kind in ("thumbnail", "hover callback", "re-cluster", "server"):
+    for kind in ("thumbnail", "hover callback", "re-cluster", "decision", "server"):
         lat = np.array(results.latency.get(kind, [])) * 1e3
         errors = len(results.errors.get(kind, []))
         total_errors += errors
@@ -231,6 +313,7 @@ def main() -> int:
         )
     print(f"server RSS MB: start {out['rss_start']:.0f}, peak {out['rss_peak']:.0f}, end {out['rss_end']:.0f}, "
           f"growth first-to-last 10 s {out['rss_growth']:+.1f} (bound {args.max_growth_mb:.0f})")  # fmt: skip
+    print(f"decisions acknowledged {out['acknowledged']}, in the review database {out['in_database']}")
     for kind, messages in results.errors.items():
         for message in messages[:5]:
             print(f"error [{kind}]: {message}", file=sys.stderr)

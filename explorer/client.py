@@ -57,15 +57,26 @@ class Served:
 
 @contextlib.contextmanager
 def gunicorn_server(
-    run: Path, cache_dir: Path, *, workers: int = 2, threads: int = 4, log: Path | None = None, wait_s: float = 300
+    run: Path,
+    cache_dir: Path,
+    *,
+    workers: int = 2,
+    threads: int = 4,
+    log: Path | None = None,
+    wait_s: float = 300,
+    review_db: Path | None = None,
 ) -> Iterator[Served]:
     """Serve ``run`` with ``gunicorn app:server`` and ``gunicorn.conf.py`` (as the container does) on a free
-    loopback port; wait until ``/healthz`` answers; stop it (SIGTERM, as ``docker stop``) on exit."""
+    loopback port; wait until ``/healthz`` answers; stop it (SIGTERM, as ``docker stop``) on exit.
+
+    ``review_db`` sets ``GSX_REVIEW_DB`` (else the caller's environment decides)."""
     port = free_port()
     env = {
         **os.environ, "GSX_RUN": str(run), "GSX_CACHE_DIR": str(cache_dir), "GSX_HOST": "127.0.0.1",
         "GSX_PORT": str(port), "GSX_WORKERS": str(workers), "GSX_THREADS": str(threads),
     }  # fmt: skip
+    if review_db is not None:
+        env["GSX_REVIEW_DB"] = str(review_db)
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "app:server"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
