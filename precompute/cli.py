@@ -52,6 +52,13 @@ def _build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--plan", type=Path, default=None, help="plan JSON (default: the built-in default plan)")
     synth.add_argument("--hdf5", action="store_true", help="also write trainingsetv1d1.h5 (the HDF5 release form)")
     synth.add_argument("--workers", type=_positive_int, default=None, help="rendering processes (default: all cores)")
+    synth.add_argument(
+        "--archive",
+        action="store_true",
+        help="write a synthetic Gravity Spy archive instead (catalogue CSVs per detector and run, the volunteers' "
+        "consensus HDF5, planted truth; no images)",
+    )
+    synth.add_argument("--url-base", default=None, help="with --archive: where the image URLs point")
 
     run = sub.add_parser("run", help="embed, map and cluster a data set into a run directory for the dashboard")
     _add_run_arguments(run, formats=sorted(FORMATS))
@@ -100,6 +107,8 @@ def _build_parser() -> argparse.ArgumentParser:
     target = inspect.add_mutually_exclusive_group(required=True)
     target.add_argument("--data", type=Path, help="data set folder or file")
     target.add_argument("--run", type=Path, help="a run directory made by 'run'")
+    target.add_argument("--archive", type=Path, help="the archive's ML classification CSVs (a folder or one file)")
+    inspect.add_argument("--consensus", type=Path, default=None, help="with --archive: the volunteers' consensus HDF5")
     inspect.add_argument("--format", choices=sorted(FORMATS), default=None, help="skip auto-detection")
     inspect.add_argument("--metadata", type=Path, default=None, help="metadata CSV, when not in the usual place")
     inspect.add_argument("--no-verify", action="store_true", help="do not decode every image")
@@ -305,6 +314,15 @@ def _validate(args: argparse.Namespace) -> int:
 def _synth(args: argparse.Namespace) -> int:
     from .synth.generate import generate_dataset
 
+    if args.archive:
+        from .synth.archive import DEFAULT_URL_BASE, generate_archive
+
+        root = generate_archive(
+            args.out, glitches=args.glitches, seed=args.seed, url_base=args.url_base or DEFAULT_URL_BASE
+        )
+        print(f"wrote a synthetic archive of {args.glitches:,} glitches to {root} (truth in {root / 'truth'})")
+        return 0
+
     result = generate_dataset(
         args.out, glitches=args.glitches, seed=args.seed, plan=args.plan, hdf5=args.hdf5, workers=args.workers
     )
@@ -332,6 +350,16 @@ def _apply_decisions(args: argparse.Namespace) -> int:
 
 def _inspect(args: argparse.Namespace) -> int:
     from .io import read_dataset
+
+    if args.archive is not None:
+        from .archive.classifications import read_classifications
+        from .archive.consensus import join_consensus, read_consensus
+
+        archive = read_classifications(args.archive)
+        if args.consensus is not None:
+            join_consensus(archive, read_consensus(args.consensus), source=args.consensus.name)
+        print(archive.summary())
+        return 0
 
     if args.run is not None:
         from .rundir import load_run

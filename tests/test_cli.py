@@ -40,3 +40,18 @@ def test_argument_errors_name_the_option():
     result = _run("synth", "--out", "x", "--glitches", "-3")
     assert result.returncode == 2
     assert "--glitches: must be at least 1" in result.stderr
+
+
+def test_a_synthetic_archive_is_written_and_inspected_with_its_consensus(tmp_path):
+    out = tmp_path / "archive"
+    result = _run("synth", "--archive", "--out", str(out), "--glitches", "400", "--seed", "4")
+    assert result.returncode == 0, result.stderr
+    consensus = out / "retired_fulldata_min2_max50_ret0p9.hdf5"
+    result = _run("inspect", "--archive", str(out), "--consensus", str(consensus))
+    assert result.returncode == 0, result.stderr
+    assert "archive classifications: 400 glitches from 8 file(s)" in result.stdout
+    assert "volunteer consensus for" in result.stdout
+    missing = _run("inspect", "--archive", str(tmp_path / "none"))
+    assert missing.returncode == 2
+    assert "error: archive catalogue" in missing.stderr
+    assert "Traceback" not in missing.stderr

@@ -11,7 +11,7 @@ from ..classes import KNOWN_LABELS
 from ..errors import DataError
 from .dataset import REQUIRED_COLUMNS, ReadReport
 
-__all__ = ["METADATA_NAMES", "check_labels", "find_metadata_csv", "read_metadata_csv"]
+__all__ = ["METADATA_NAMES", "check_labels", "find_metadata_csv", "read_csv_checked", "read_metadata_csv"]
 
 #: File names of the official metadata tables, newest first.
 METADATA_NAMES: tuple[str, ...] = ("trainingset_v1d1_metadata.csv", "trainingset_v1d0_metadata.csv")
@@ -38,21 +38,14 @@ def read_metadata_csv(path: Path, report: ReadReport, *, required: tuple[str, ..
         If the file is missing, empty, not CSV, or lacks a required column; the
         message names the file and lists the missing columns.
     """
-    try:
-        table = pd.read_csv(path, dtype={"gravityspy_id": str, "label": str, "ifo": str, "sample_type": str})
-    except FileNotFoundError:
-        raise DataError(f"metadata file {path} does not exist; pass the CSV with --metadata") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"metadata file {path} is empty; it needs a header with {', '.join(required)}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"metadata file {path} is not a readable CSV ({exc}); is it truncated?") from None
-    table.columns = [str(c).strip() for c in table.columns]
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"metadata file {path} lacks required column(s) {', '.join(missing)}{_guesses(missing, table.columns)}; "
-            f"it has {', '.join(table.columns[:30])}. Rename the columns or pass the right CSV with --metadata"
-        )
+    table = read_csv_checked(
+        path,
+        what="metadata file",
+        required=required,
+        dtype={"gravityspy_id": str, "label": str, "ifo": str, "sample_type": str},
+        absent_fix="pass the CSV with --metadata",
+        columns_fix="Rename the columns or pass the right CSV with --metadata",
+    )
     for column in ("gravityspy_id", "label", "ifo", "sample_type"):
         if column in table.columns:
             table[column] = table[column].astype("string").str.strip()
@@ -78,6 +71,32 @@ def read_metadata_csv(path: Path, report: ReadReport, *, required: tuple[str, ..
     check_labels(table["label"], report)
     report_missing_values(table, path, report)
     return table.reset_index(drop=True)
+
+
+def read_csv_checked(
+    path: Path, *, what: str, required: tuple[str, ...], dtype: dict[str, type], absent_fix: str, columns_fix: str
+) -> pd.DataFrame:
+    """A CSV read with errors that name the file and the fix: missing, empty, unparsable, or lacking ``required``.
+
+    ``what`` names the file's role ("metadata file", "catalogue file") in every
+    message; column names are stripped of surrounding spaces.
+    """
+    try:
+        table = pd.read_csv(path, dtype=dtype, low_memory=False)
+    except FileNotFoundError:
+        raise DataError(f"{what} {path} does not exist; {absent_fix}") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{what} {path} is empty; it needs a header with {', '.join(required)}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{what} {path} is not a readable CSV ({exc}); is it truncated?") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{what} {path} lacks required column(s) {', '.join(missing)}{_guesses(missing, table.columns)}; "
+            f"it has {', '.join(table.columns[:40])}. {columns_fix}"
+        )
+    return table
 
 
 def _guesses(missing: list[str], columns) -> str:
