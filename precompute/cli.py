@@ -101,6 +101,20 @@ def _build_parser() -> argparse.ArgumentParser:
         "--allow-new-labels", action="store_true", help="accept new labels outside the taxonomy and the data set"
     )
 
+    fetch = sub.add_parser(
+        "fetch", help="download the archive's images of chosen glitches into the training-set layout (resumable)"
+    )
+    fetch.add_argument("--catalog", required=True, type=Path, help="ML classification CSVs (a folder or one file)")
+    fetch.add_argument("--out", required=True, type=Path, help="destination folder (new, or one to resume)")
+    fetch.add_argument("--windows", default="0.5,1.0,2.0,4.0", help="time windows to fetch (default: all four)")
+    fetch.add_argument("--limit", type=_positive_int, default=None, help="fetch the first N chosen glitches only")
+    fetch.add_argument("--where", default=None, help="""a pandas query on the catalogue, e.g. 'ml_label == "Blip"'""")
+    fetch.add_argument("--concurrency", type=int, default=4, help="requests at once (default: 4)")
+    fetch.add_argument("--rate", type=float, default=10.0, help="requests per second in all (default: 10)")
+    fetch.add_argument("--retries", type=int, default=4, help="tries after the first for a failing image (default: 4)")
+    fetch.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one response (default: 30)")
+    fetch.add_argument("--retry-gone", action="store_true", help="ask again for images that were 404 last time")
+
     inspect = sub.add_parser(
         "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
     )
@@ -348,6 +362,26 @@ def _apply_decisions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    from .archive.classifications import read_classifications
+    from .archive.fetch import FetchConfig, fetch_images, select
+
+    config = FetchConfig(
+        windows=tuple(w.strip() for w in args.windows.split(",") if w.strip()),
+        concurrency=args.concurrency,
+        rate=args.rate,
+        retries=args.retries,
+        timeout_s=args.timeout,
+        retry_gone=args.retry_gone,
+    )
+    chosen = select(read_classifications(args.catalog), where=args.where, limit=args.limit)
+    summary = fetch_images(chosen, args.out, config, show_progress=not args.quiet)
+    for line in summary.lines():
+        print(line)
+    print(f"{len(chosen)} glitches in {args.out} (read it with: python -m precompute run --data {args.out} …)")
+    return 0
+
+
 def _inspect(args: argparse.Namespace) -> int:
     from .io import read_dataset
 
@@ -381,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {
             "synth": _synth, "run": _run, "audit": _audit, "evaluate": _evaluate, "validate": _validate,
-            "inspect": _inspect, "apply-decisions": _apply_decisions,
+            "inspect": _inspect, "apply-decisions": _apply_decisions, "fetch": _fetch,
         }  # fmt: skip
         return commands[args.command](args)
     except PrecomputeError as exc:
