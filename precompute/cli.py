@@ -115,6 +115,15 @@ def _build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one response (default: 30)")
     fetch.add_argument("--retry-gone", action="store_true", help="ask again for images that were 404 last time")
 
+    agree = sub.add_parser(
+        "archive-audit", help="machine vs volunteer labels in the archive, and the volunteer labels its scores doubt"
+    )
+    agree.add_argument("--archive", required=True, type=Path, help="ML classification CSVs (a folder or one file)")
+    agree.add_argument("--consensus", required=True, type=Path, help="the volunteers' consensus HDF5")
+    agree.add_argument("--out", required=True, type=Path, help="folder for the tables and summary.json")
+    agree.add_argument("--truth", type=Path, default=None, help="a synthetic archive's truth/ folder: score against it")
+    agree.add_argument("--all-consensus", action="store_true", help="use unretired glitches' consensus too")
+
     inspect = sub.add_parser(
         "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
     )
@@ -382,6 +391,44 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _archive_audit(args: argparse.Namespace) -> int:
+    import json
+
+    import pandas as pd
+
+    from .archive.agreement import agreement, label_issues, machine_vs_volunteer, score_against_truth
+    from .archive.classifications import read_classifications
+    from .archive.consensus import join_consensus, read_consensus
+    from .atomic import json_default, write_text_atomic
+
+    archive = read_classifications(args.archive)
+    join_consensus(archive, read_consensus(args.consensus), source=args.consensus.name)
+    retired_only = not args.all_consensus
+    confusion = machine_vs_volunteer(archive, retired_only=retired_only)
+    issues = label_issues(archive, retired_only=retired_only)
+    summary: dict[str, object] = {
+        "glitches": len(archive.glitches),
+        "with_consensus": int(archive.glitches["volunteer_label"].notna().sum()),
+        "retired_only": retired_only,
+        "volunteer_labels_scored": len(issues),
+        "flagged_by_cleanlab": int(issues["issue"].sum()),
+        "machine_agrees_with_volunteers": agreement(confusion),
+        "report": archive.report.lines(),
+    }  # fmt: skip
+    if args.truth is not None:
+        truth = pd.read_parquet(args.truth / "archive_truth.parquet")
+        summary["against_truth"] = score_against_truth(archive, issues, truth)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(args.out / "machine_vs_volunteer.csv", confusion.to_csv())
+    write_text_atomic(args.out / "volunteer_label_issues.csv", issues.to_csv(index=False))
+    write_text_atomic(args.out / "summary.json", json.dumps(summary, indent=1, default=json_default))
+    for key, value in summary.items():
+        if key != "report":
+            print(f"{key}: {value}")
+    print(f"wrote machine_vs_volunteer.csv, volunteer_label_issues.csv and summary.json to {args.out}")
+    return 0
+
+
 def _inspect(args: argparse.Namespace) -> int:
     from .io import read_dataset
 
@@ -416,6 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = {
             "synth": _synth, "run": _run, "audit": _audit, "evaluate": _evaluate, "validate": _validate,
             "inspect": _inspect, "apply-decisions": _apply_decisions, "fetch": _fetch,
+            "archive-audit": _archive_audit,
         }  # fmt: skip
         return commands[args.command](args)
     except PrecomputeError as exc:
