@@ -52,13 +52,6 @@ def _build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--plan", type=Path, default=None, help="plan JSON (default: the built-in default plan)")
     synth.add_argument("--hdf5", action="store_true", help="also write trainingsetv1d1.h5 (the HDF5 release form)")
     synth.add_argument("--workers", type=_positive_int, default=None, help="rendering processes (default: all cores)")
-    synth.add_argument(
-        "--archive",
-        action="store_true",
-        help="write a synthetic Gravity Spy archive instead (catalogue CSVs per detector and run, the volunteers' "
-        "consensus HDF5, planted truth; no images)",
-    )
-    synth.add_argument("--url-base", default=None, help="with --archive: where the image URLs point")
 
     run = sub.add_parser("run", help="embed, map and cluster a data set into a run directory for the dashboard")
     _add_run_arguments(run, formats=sorted(FORMATS))
@@ -101,6 +94,32 @@ def _build_parser() -> argparse.ArgumentParser:
         "--allow-new-labels", action="store_true", help="accept new labels outside the taxonomy and the data set"
     )
 
+    _add_archive_commands(sub, synth)
+
+    inspect = sub.add_parser(
+        "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
+    )
+    target = inspect.add_mutually_exclusive_group(required=True)
+    target.add_argument("--data", type=Path, help="data set folder or file")
+    target.add_argument("--run", type=Path, help="a run directory made by 'run'")
+    target.add_argument("--archive", type=Path, help="the archive's ML classification CSVs (a folder or one file)")
+    inspect.add_argument("--consensus", type=Path, default=None, help="with --archive: the volunteers' consensus HDF5")
+    inspect.add_argument("--format", choices=sorted(FORMATS), default=None, help="skip auto-detection")
+    inspect.add_argument("--metadata", type=Path, default=None, help="metadata CSV, when not in the usual place")
+    inspect.add_argument("--no-verify", action="store_true", help="do not decode every image")
+    return parser
+
+
+def _add_archive_commands(sub: argparse._SubParsersAction, synth: argparse.ArgumentParser) -> None:
+    """The archive's commands (fetch its images, compare its machine and volunteer labels) and synth's archive options."""
+    synth.add_argument(
+        "--archive",
+        action="store_true",
+        help="write a synthetic Gravity Spy archive instead (catalogue CSVs per detector and run, the volunteers' "
+        "consensus HDF5, planted truth; no images)",
+    )
+    synth.add_argument("--url-base", default=None, help="with --archive: where the image URLs point")
+    synth.add_argument("--votes", type=int, default=0, help="with --archive: individual votes on this many glitches")
     fetch = sub.add_parser(
         "fetch", help="download the archive's images of chosen glitches into the training-set layout (resumable)"
     )
@@ -123,19 +142,8 @@ def _build_parser() -> argparse.ArgumentParser:
     agree.add_argument("--out", required=True, type=Path, help="folder for the tables and summary.json")
     agree.add_argument("--truth", type=Path, default=None, help="a synthetic archive's truth/ folder: score against it")
     agree.add_argument("--all-consensus", action="store_true", help="use unretired glitches' consensus too")
-
-    inspect = sub.add_parser(
-        "inspect", help="report what a data set (or a run directory) holds and what is wrong with it"
-    )
-    target = inspect.add_mutually_exclusive_group(required=True)
-    target.add_argument("--data", type=Path, help="data set folder or file")
-    target.add_argument("--run", type=Path, help="a run directory made by 'run'")
-    target.add_argument("--archive", type=Path, help="the archive's ML classification CSVs (a folder or one file)")
-    inspect.add_argument("--consensus", type=Path, default=None, help="with --archive: the volunteers' consensus HDF5")
-    inspect.add_argument("--format", choices=sorted(FORMATS), default=None, help="skip auto-detection")
-    inspect.add_argument("--metadata", type=Path, default=None, help="metadata CSV, when not in the usual place")
-    inspect.add_argument("--no-verify", action="store_true", help="do not decode every image")
-    return parser
+    agree.add_argument("--votes", type=Path, default=None, help="a Zooniverse classification export: run CROWDLAB")
+    agree.add_argument("--vote-id-field", default=None, help="subject metadata key holding the gravityspy_id")
 
 
 def _input_size(text: str) -> tuple[int, int]:
@@ -341,7 +349,11 @@ def _synth(args: argparse.Namespace) -> int:
         from .synth.archive import DEFAULT_URL_BASE, generate_archive
 
         root = generate_archive(
-            args.out, glitches=args.glitches, seed=args.seed, url_base=args.url_base or DEFAULT_URL_BASE
+            args.out,
+            glitches=args.glitches,
+            seed=args.seed,
+            url_base=args.url_base or DEFAULT_URL_BASE,
+            votes=args.votes,
         )
         print(f"wrote a synthetic archive of {args.glitches:,} glitches to {root} (truth in {root / 'truth'})")
         return 0
@@ -415,17 +427,31 @@ def _archive_audit(args: argparse.Namespace) -> int:
         "machine_agrees_with_volunteers": agreement(confusion),
         "report": archive.report.lines(),
     }  # fmt: skip
+    tables = {"machine_vs_volunteer.csv": confusion.to_csv(), "volunteer_label_issues.csv": issues.to_csv(index=False)}
+    if args.votes is not None:
+        from .archive.votes import crowdlab, read_votes
+
+        votes, vote_report = read_votes(args.votes, id_field=args.vote_id_field)
+        consensus_table, volunteers = crowdlab(votes, archive)
+        tables["crowdlab_glitches.csv"] = consensus_table.to_csv(index=False)
+        tables["crowdlab_volunteers.csv"] = volunteers.to_csv(index=False)
+        summary["votes"] = {"votes": len(votes), "glitches": len(consensus_table), "volunteers": len(volunteers),
+                            "report": vote_report.lines()}  # fmt: skip
     if args.truth is not None:
         truth = pd.read_parquet(args.truth / "archive_truth.parquet")
         summary["against_truth"] = score_against_truth(archive, issues, truth)
+        if args.votes is not None:
+            from .archive.votes import crowdlab_against_truth
+
+            summary["crowdlab_against_truth"] = crowdlab_against_truth(consensus_table, volunteers, votes, args.truth)
     args.out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(args.out / "machine_vs_volunteer.csv", confusion.to_csv())
-    write_text_atomic(args.out / "volunteer_label_issues.csv", issues.to_csv(index=False))
+    for name, text in tables.items():
+        write_text_atomic(args.out / name, text)
     write_text_atomic(args.out / "summary.json", json.dumps(summary, indent=1, default=json_default))
     for key, value in summary.items():
         if key != "report":
             print(f"{key}: {value}")
-    print(f"wrote machine_vs_volunteer.csv, volunteer_label_issues.csv and summary.json to {args.out}")
+    print(f"wrote {', '.join(tables)} and summary.json to {args.out}")
     return 0
 
 

@@ -13,13 +13,13 @@ from precompute.archive.classifications import read_classifications
 from precompute.archive.consensus import join_consensus, read_consensus
 from precompute.archive.runs import O3_CLASSES, RUN_SPANS
 from precompute.errors import DataError
-from precompute.synth.archive import CONSENSUS_FILE, ArchivePlan, Confusion, generate_archive
+from precompute.synth.archive import CONSENSUS_FILE, VOTES_FILE, ArchivePlan, Confusion, generate_archive
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Path:
-    """6,000 glitches over the eight detector-and-run files, with the default planted confusions. Read-only."""
-    return generate_archive(tmp_path_factory.mktemp("archive") / "a", glitches=6000, seed=3)
+    """6,000 glitches over the eight detector-and-run files, the default planted confusions, votes on 1,200. Read-only."""
+    return generate_archive(tmp_path_factory.mktemp("archive") / "a", glitches=6000, seed=3, votes=1200)
 
 
 @pytest.fixture
@@ -200,7 +200,8 @@ def test_archive_audit_writes_its_tables_and_scores_a_synthetic_archive(archive,
     out = tmp_path / "audit"
     result = subprocess.run(
         [sys.executable, "-m", "precompute", "archive-audit", "--archive", str(archive), "--consensus",
-         str(archive / CONSENSUS_FILE), "--out", str(out), "--truth", str(archive / "truth")],
+         str(archive / CONSENSUS_FILE), "--out", str(out), "--truth", str(archive / "truth"),
+         "--votes", str(archive / VOTES_FILE)],
         cwd=root, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -209,3 +210,44 @@ def test_archive_audit_writes_its_tables_and_scores_a_synthetic_archive(archive,
     assert summary["against_truth"]["flagged_recall"] > 0.7
     assert pd.read_csv(out / "machine_vs_volunteer.csv", index_col=0).to_numpy().sum() > 0
     assert len(pd.read_csv(out / "volunteer_label_issues.csv")) == summary["volunteer_labels_scored"]
+    assert summary["votes"]["glitches"] == 1200
+    assert summary["crowdlab_against_truth"]["volunteer_quality_vs_skill_spearman"] > 0.6
+    assert len(pd.read_csv(out / "crowdlab_volunteers.csv")) == summary["votes"]["volunteers"]
+
+
+def test_votes_are_read_and_crowdlab_ranks_the_volunteers_by_their_planted_skill(archive):
+    from precompute.archive.votes import crowdlab, crowdlab_against_truth, read_votes
+
+    votes, report = read_votes(archive / VOTES_FILE)
+    assert votes["gravityspy_id"].nunique() == 1200
+    assert "subject_id" in "\n".join(report.lines())  # says which metadata key held the ids
+    glitches, volunteers = crowdlab(votes, read_classifications(archive))
+    scores = crowdlab_against_truth(glitches, volunteers, votes, archive / "truth")
+    assert scores["crowdlab_accuracy"] >= scores["majority_vote_accuracy"] - 0.01
+    assert scores["crowdlab_accuracy"] > 0.95
+    assert scores["volunteer_quality_vs_skill_spearman"] > 0.6  # 0.92 measured at 1,500 glitches
+    assert volunteers["quality"].is_monotonic_increasing  # the least reliable first
+
+
+def test_a_vote_export_with_bad_rows_keeps_the_good_ones_and_names_the_bad(archive, tmp_path):
+    from precompute.archive.votes import read_votes
+
+    table = pd.read_csv(archive / VOTES_FILE).head(20)
+    table.loc[0, "annotations"] = '[{"task": "T1", "value": [{"choice": "BLIP"'  # cut short
+    table.loc[1, "annotations"] = '[{"task": "T1", "value": [{"choice": "CROWN", "answers": {}}]}]'
+    table.loc[2, "subject_data"] = '{"1": {"retired": null}}'
+    table = pd.concat([table, table.iloc[[5]]])  # the same vote twice
+    path = tmp_path / "votes.csv"
+    table.to_csv(path, index=False)
+    votes, report = read_votes(path)
+    assert len(votes) == 17
+    assert report.count("malformed-annotations") == 1
+    assert "line 2" in "\n".join(report.lines())  # the header is line 1
+    assert report.count("unknown-choice") == 1
+    assert report.count("no-glitch-id") == 1
+    assert report.count("repeated-vote") == 1
+    with pytest.raises(DataError, match=r"yields no usable vote .* pass --vote-id-field"):
+        read_votes(path, id_field="uniqueID")
+    table.head(3).assign(annotations="not json").to_csv(path, index=False)
+    with pytest.raises(DataError, match="3 malformed"):
+        read_votes(path)

@@ -44,8 +44,9 @@ def test_argument_errors_name_the_option():
 
 def test_a_synthetic_archive_is_written_and_inspected_with_its_consensus(tmp_path):
     out = tmp_path / "archive"
-    result = _run("synth", "--archive", "--out", str(out), "--glitches", "400", "--seed", "4")
+    result = _run("synth", "--archive", "--out", str(out), "--glitches", "400", "--seed", "4", "--votes", "50")
     assert result.returncode == 0, result.stderr
+    assert (out / "gravity-spy-classifications.csv").is_file()
     consensus = out / "retired_fulldata_min2_max50_ret0p9.hdf5"
     result = _run("inspect", "--archive", str(out), "--consensus", str(consensus))
     assert result.returncode == 0, result.stderr

@@ -105,16 +105,21 @@ class Classifications:
 
 
 def find_catalogue_files(path: Path) -> list[Path]:
-    """The catalogue CSVs at ``path``: the file itself, or every ``*.csv`` in a folder (release names first)."""
+    """The catalogue CSVs at ``path``: the file itself, or a folder's release-named CSVs (``H1_O1.csv`` …).
+
+    Other CSVs beside them (a vote export, notes) are left alone; a folder with
+    no release-named CSV is read whole, so renamed files still work.
+    """
     path = Path(path)
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise DataError(f"archive catalogue {path} does not exist; pass a CSV such as H1_O3a.csv or their folder")
-    files = sorted(path.glob("*.csv"), key=lambda p: (not _FILE_NAME.match(p.name), p.name))
+    files = sorted(path.glob("*.csv"))
+    named = [f for f in files if _FILE_NAME.match(f.name)]
     if not files:
         raise DataError(f"no catalogue CSVs (H1_O1.csv … L1_O3b.csv) in {path}")
-    return files
+    return named or files
 
 
 def _read_one(path: Path) -> pd.DataFrame:

@@ -10,6 +10,9 @@ of the same shape:
   files). URLs point at the reserved ``.invalid`` domain unless a base is given.
 - ``retired_fulldata_min2_max50_ret0p9.hdf5``: the consensus under
   ``image_db`` for a share of the glitches, some of them not retired.
+- ``gravity-spy-classifications.csv`` (with ``votes``): a Zooniverse
+  classification export of individual votes on some of the glitches with a
+  consensus, by volunteers of planted skill (``truth/volunteers.csv``).
 - ``truth/archive_truth.parquet`` and ``truth/archive_plan.json``: each
   glitch's true class, and which planted confusion (if any) moved its machine
   or volunteer label.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,9 +43,10 @@ from ..atomic import atomic_path, write_text_atomic
 from ..classes import CLASSES, WINDOWS
 from ..errors import PlanError
 
-__all__ = ["ArchivePlan", "Confusion", "generate_archive"]
+__all__ = ["CONSENSUS_FILE", "VOTES_FILE", "ArchivePlan", "Confusion", "generate_archive"]
 
 CONSENSUS_FILE = "retired_fulldata_min2_max50_ret0p9.hdf5"
+VOTES_FILE = "gravity-spy-classifications.csv"
 DEFAULT_URL_BASE = "https://gravityspy.archive.invalid/images"
 _ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))
 
@@ -221,9 +226,47 @@ def _consensus(
     return consensus
 
 
+def _votes(
+    rng: np.random.Generator, plan: ArchivePlan, truth: pd.DataFrame, glitches: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A Zooniverse export of 3-8 votes on each of ``glitches`` glitches with a consensus, and each volunteer's skill.
+
+    Seven volunteers in ten are careful (85-98 % right), the rest careless
+    (40-70 %); a wrong vote falls on a planted volunteer confusion where the
+    glitch's class has one (seven times in ten), else on any class its run's
+    classifier knows.
+    """
+    voted = rng.permutation(truth.index[truth["consensus"]])[:glitches]
+    n_volunteers = max(20, len(voted) // 15)
+    careful = rng.random(n_volunteers) < 0.7
+    skill = np.where(careful, rng.uniform(0.85, 0.98, n_volunteers), rng.uniform(0.4, 0.7, n_volunteers))
+    slips = {c.true: c.as_label for c in plan.volunteer}
+    rows, number = [], 0
+    for index in voted:
+        gid, true, run = truth.at[index, "gravityspy_id"], truth.at[index, "true_label"], truth.at[index, "run"]
+        names, _ = _class_table(run)
+        for volunteer in rng.choice(n_volunteers, size=rng.integers(3, 9), replace=False):
+            label = true
+            if rng.random() >= skill[volunteer]:
+                label = slips[true] if true in slips and rng.random() < 0.7 else names[rng.integers(len(names))]
+            number += 1
+            subject = 10_000_000 + int(index)
+            rows.append({
+                "classification_id": 400_000_000 + number, "user_name": f"volunteer-{volunteer:04d}",
+                "user_id": 1_000 + int(volunteer), "workflow_id": 1610, "workflow_name": "Level 5",
+                "created_at": f"2019-{1 + number % 12:02d}-{1 + number % 28:02d} 12:00:00 UTC",
+                "annotations": json.dumps([{"task": "T1", "task_label": None, "value": [
+                    {"choice": re.sub(r"[^A-Z0-9]", "", label.upper()), "answers": {}, "filters": {}}]}]),
+                "subject_data": json.dumps({str(subject): {"retired": None, "subject_id": gid}}),
+                "subject_ids": subject,
+            })  # fmt: skip
+    volunteers = pd.DataFrame({"volunteer": [f"volunteer-{v:04d}" for v in range(n_volunteers)], "skill": skill})
+    return pd.DataFrame(rows), volunteers
+
+
 def generate_archive(
     out: str | os.PathLike[str], *, glitches: int, seed: int = 0, plan: ArchivePlan | None = None,
-    url_base: str = DEFAULT_URL_BASE,
+    url_base: str = DEFAULT_URL_BASE, votes: int = 0,
 ) -> Path:  # fmt: skip
     """Write a synthetic archive of ``glitches`` rows into ``out``; return ``out``. Each file is written atomically."""
     plan = plan or ArchivePlan()
@@ -251,6 +294,13 @@ def generate_archive(
     consensus = _consensus(rng, plan, everything, truth)
     with atomic_path(out / CONSENSUS_FILE) as tmp:
         consensus.to_hdf(tmp, key=CONSENSUS_KEY, mode="w")
+    truth["consensus"] = truth["gravityspy_id"].isin(consensus["gravityspy_id"])
+    if votes:
+        export, volunteers = _votes(rng, plan, truth, votes)
+        with atomic_path(out / VOTES_FILE) as tmp:
+            export.to_csv(tmp, index=False)
+        with atomic_path(out / "truth" / "volunteers.csv") as tmp:
+            volunteers.to_csv(tmp, index=False)
     with atomic_path(out / "truth" / "archive_truth.parquet") as tmp:
         truth.to_parquet(tmp, index=False)
     write_text_atomic(out / "truth" / "archive_plan.json", json.dumps({"seed": seed, **asdict(plan)}, indent=1))
