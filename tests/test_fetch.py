@@ -46,11 +46,14 @@ class _Faults(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes, kind: str = "image/png", length: int | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body) if length is None else length))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body) if length is None else length))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the fetcher gave up on a slow answer and hung up: as a real client does
 
     def do_GET(self) -> None:
         with self.lock:
