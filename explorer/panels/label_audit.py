@@ -90,7 +90,11 @@ def corrections_table(data: ExplorerData, view: ClusterView) -> pd.DataFrame:
 
 def with_decisions(table: pd.DataFrame, data: ExplorerData) -> pd.DataFrame:
     """``table`` with a ``decision`` column: the decision in force on each glitch ("" while pending)."""
-    current, _ = decisions_in_force(data.review)
+    return _marked(table, decisions_in_force(data.review)[0])
+
+
+def _marked(table: pd.DataFrame, current: pd.DataFrame | None) -> pd.DataFrame:
+    """``table`` with the ``decision`` column for the decisions ``current`` (None: none can be read)."""
     if current is None:
         return table.assign(decision="")
     reviewed = with_review(table.rename(columns={"current_label": "label"}), current)
@@ -109,10 +113,10 @@ def register(app: Any, data: ExplorerData) -> None:
         Input(ids.REVIEW_TICK, "data"),
     )
     def audit_rows(raw, _tick):
-        table = with_decisions(corrections_table(data, data.view_for(raw)), data)
+        current, trouble = decisions_in_force(data.review)  # one read of the database per request
+        table = _marked(corrections_table(data, data.view_for(raw)), current)
         reviewed = int((table["decision"] != "").sum())
         count = f"{len(table)} glitches whose neighbours propose another label · reviewed {reviewed} of {len(table)}"
-        _, trouble = decisions_in_force(data.review)
         return table.to_dict("records"), [count, html.Div(trouble, className="text-danger")] if trouble else count
 
     @app.callback(

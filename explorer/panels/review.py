@@ -191,29 +191,20 @@ def bulk_bar(data: ExplorerData, scope: str, points: np.ndarray) -> html.Div:
     return html.Div(
         [
             html.Span(f"Decide for all {len(points)}: ", className="small"),
-            dbc.Button(
-                f"Accept the {proposed} proposals",
-                id=ids.bulk_button(scope, "accept"),
-                size="sm",
-                color="success",
-                outline=True,
-                disabled=off or not proposed,
-            ),
-            dbc.Button(
-                f"Reject the {proposed} proposals",
-                id=ids.bulk_button(scope, "reject"),
-                size="sm",
-                color="secondary",
-                outline=True,
-                disabled=off or not proposed,
-            ),
-            dbc.Button(
-                "Flag all as a candidate new class",
-                id=ids.bulk_button(scope, "new_class"),
-                size="sm",
-                color="warning",
-                outline=True,
-                disabled=off,
+            *(
+                dbc.Button(
+                    text,
+                    id=ids.bulk_button(scope, action),
+                    size="sm",
+                    color=colour,
+                    outline=True,
+                    disabled=off or (needs_proposal and not proposed),
+                )
+                for action, text, colour, needs_proposal in (
+                    ("accept", f"Accept the {proposed} proposals", "success", True),
+                    ("reject", f"Reject the {proposed} proposals", "secondary", True),
+                    ("new_class", "Flag all as a candidate new class", "warning", False),
+                )
             ),
         ],
         className="d-flex flex-wrap gap-1 align-items-center my-1 bulk-bar",

@@ -156,6 +156,11 @@ def _score_columns(table: pd.DataFrame, path: Path, report: ReadReport) -> list[
     return scores
 
 
+def _no_url(urls: pd.Series) -> pd.Series:
+    """Cells that hold no image URL: empty, or "?" as some real rows have."""
+    return urls.isna() | urls.astype(str).str.strip().isin(["", "?"])
+
+
 def _probabilities(values: pd.Series) -> bool:
     """Whether a column looks like class scores: numbers, all in [0, 1] where given."""
     given = values.dropna()
@@ -185,7 +190,7 @@ def _check_file(table: pd.DataFrame, path: Path, scores: list[str], report: Read
     urls = [c for c in ("url1", "url2", "url3", "url4") if c in table]
     blank = np.zeros(len(table), dtype=bool)
     for column in urls:
-        blank |= (table[column].isna() | table[column].astype(str).str.strip().isin(["", "?"])).to_numpy()
+        blank |= _no_url(table[column]).to_numpy()
     report.add("no-url", f"rows of {path.name} missing a window's image URL (empty or '?')", ids[blank])
 
 
@@ -227,7 +232,7 @@ def read_classifications(path: Path | str) -> Classifications:
     glitches = glitches[keep].copy()
     for column in ("url1", "url2", "url3", "url4"):
         if column in glitches:
-            glitches[column] = glitches[column].where(~glitches[column].astype(str).str.strip().isin(["", "?"]))
+            glitches[column] = glitches[column].where(~_no_url(glitches[column]))
     _check_known_labels(glitches, classes, report)
     return Classifications(glitches, scores, classes, report, files)
 
