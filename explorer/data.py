@@ -43,6 +43,12 @@ __all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
 
 #: Upper bound on min_cluster_size / min_samples accepted from a request (before the data-size bound).
 MAX_PARAM = 100_000
+#: What a glitch without a volunteer consensus is counted as when the tables compare with the volunteers.
+NO_CONSENSUS = "(no consensus)"
+
+
+#: The audit's per-glitch columns on the archive's disagreements (precompute.audit.sources).
+_SIDES = ("for_machine", "for_volunteers", "sides_p", "sides_with")
 
 
 def default_cache_dir() -> Path:
@@ -60,6 +66,7 @@ class ClusterView:
     table: pd.DataFrame  #: precompute.audit.metrics.cluster_table, plus a flags column
     metrics: GlobalMetrics  #: clusters vs human labels
     findings: Findings  #: by kind (precompute.audit.findings.all_findings)
+    source: str = "label"  #: the label column the tables compare with (`ExplorerData.label_sources`)
 
     @property
     def n_clusters(self) -> int:
@@ -117,7 +124,7 @@ class ExplorerData:
         if glitches.is_file():
             audit = pd.read_csv(glitches, dtype={"gravityspy_id": str})
             if len(audit) == len(points):
-                for column in ("agreement", "suspicion", "proposed_label", "evidence"):
+                for column in ("agreement", "suspicion", "proposed_label", "evidence", *_SIDES):
                     if column in audit:
                         points[column] = audit[column].to_numpy()
         for column, default in (("suspicion", np.nan), ("proposed_label", None), ("evidence", "")):
@@ -174,6 +181,30 @@ class ExplorerData:
     @cached_property
     def labels(self) -> list[str]:
         return sorted(self.points["label"].unique())
+
+    @cached_property
+    def label_sources(self) -> dict[str, str]:
+        """The label columns the cluster tables can compare with: column -> menu text.
+
+        Only the run's ``label`` for a training set. A run of archive images
+        (``precompute fetch --consensus``) has the machine's and the volunteers'
+        labels too; its ``label`` is the machine's, so the menu names it so.
+        """
+        points = self.points
+        if not {"ml_label", "volunteer_label"} <= set(points.columns):
+            return {"label": "Run's labels"}
+        same = bool((points["label"].astype(str) == points["ml_label"].astype(str)).all())
+        first = {"label": "Machine (ml_label)"} if same else {"label": "Run's labels", "ml_label": "Machine (ml_label)"}
+        return {**first, "volunteer_label": "Volunteers' consensus"}
+
+    def source_of(self, raw: Any) -> str:
+        """A label source from a request: one of `label_sources`, else the run's labels (never an error)."""
+        return raw if isinstance(raw, str) and raw in self.label_sources else "label"
+
+    def labels_for(self, source: str) -> np.ndarray:
+        """Every point's label in ``source`` (`label_sources`) as strings; `NO_CONSENSUS` where the volunteers gave none."""
+        column = self.points[self.source_of(source)]
+        return column.astype(object).where(column.notna(), NO_CONSENSUS).astype(str).to_numpy()
 
     def preview_path(self, key: str, size: str) -> Path | None:
         """The file of a preview, or None unless ``key`` is one of this run's images and ``size`` is known."""
@@ -247,49 +278,58 @@ class ExplorerData:
             self.cache.set(key, linkage)
         return ClusterTree.from_linkage(linkage, min_samples)
 
-    def view(self, params: ClusterParams) -> ClusterView:
+    def view(self, params: ClusterParams, source: str = "label") -> ClusterView:
         """The clustering for ``params`` with its tables and findings, cut from its cached tree.
 
         Computed once per parameter set and kept twice: in this process (the
         few most recent, so the callbacks one change fires share it) and in the
         shared disk cache (so other workers and later requests skip the work).
+        ``source`` is the label column its tables compare with (`label_sources`).
         Raises `ValueError` when the tree for ``params.min_samples`` has not been built.
         """
-        key = f"view/{_view_format()}/{self.run_id}/{self.finding_params.digest()}/{json.dumps(params.as_dict(), sort_keys=True)}"
+        source = self.source_of(source)
+        key = (
+            f"view/{_view_format()}/{self.run_id}/{self.finding_params.digest()}/{source}/"
+            f"{json.dumps(params.as_dict(), sort_keys=True)}"
+        )
         view = self._views.get(key)
         if view is not None:
             return view
         with self._view_lock:
             view = self._views.get(key) or self.cache.get(key)
             if view is None:
-                view = self._compute_view(params)
+                view = self._compute_view(params, source)
                 self.cache.set(key, view)
             self._views[key] = view
             while len(self._views) > 8:
                 self._views.pop(next(iter(self._views)))
         return view
 
-    def view_for(self, raw: dict[str, Any] | None) -> ClusterView:
+    def view_for(self, raw: dict[str, Any] | None, source: str | None = None) -> ClusterView:
         """The clustering a user's stored parameters ask for; the run's own if they are invalid or its tree unbuilt.
 
         What every callback reads: parameters arrive from the browser with each
-        request, and a bad or stale value must never fail a panel.
+        request, and a bad or stale value must never fail a panel. ``source``:
+        the label source the tables compare with (`label_sources`; the run's labels when absent or unknown).
         """
+        source = self.source_of(source)
         try:
-            return self.view(self.params_from(raw))
+            return self.view(self.params_from(raw), source)
         except ValueError:
-            return self.view(self.run_params)
+            return self.view(self.run_params, source)
 
-    def _compute_view(self, params: ClusterParams) -> ClusterView:
+    def _compute_view(self, params: ClusterParams, source: str = "label") -> ClusterView:
         tree = self.tree(params.min_samples)
         with self._numba_lock:
             result = tree.cut(params)
         labels = result.labels.astype(np.int32)
         probabilities = result.probabilities.astype(np.float32)
-        human = self.points["label"].to_numpy()
+        human = self.labels_for(source)
         table = cluster_table(labels, human, probabilities=probabilities, persistence=result.persistence)
-        points = self.points.assign(cluster=labels, probability=probabilities)
-        findings = all_findings(points, self.finding_params, self.embeddings, self.label_groups)  # the audit's own
+        points = self.points.assign(cluster=labels, probability=probabilities, label=human)
+        # the label groups rest on the audit's neighbour agreement, computed for the run's labels only
+        groups = self.label_groups if source == "label" else None
+        findings = all_findings(points, self.finding_params, self.embeddings, groups)  # the audit's own
         return ClusterView(
             params=params,
             labels=labels,
@@ -297,6 +337,7 @@ class ExplorerData:
             table=self._with_flags(table, findings),
             metrics=global_metrics(labels, human),
             findings=findings,
+            source=source,
         )
 
     def _label_groups(self) -> dict[str, TwoGroups] | None:

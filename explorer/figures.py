@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from .colors import NOISE_COLOUR, cluster_colour, label_colour
 from .ids import MapTrace
 
-__all__ = ["COLOUR_MODES", "REVIEW_MODES", "Colouring", "colouring", "map_figure", "share_bars"]
+__all__ = ["COLOUR_MODES", "REVIEW_MODES", "Colouring", "colour_modes", "colouring", "map_figure", "share_bars"]
 
 _IFO_COLOURS = {"H1": "#E66100", "L1": "#5D3A9B"}
 _AGREES = "agrees with its neighbours"
@@ -141,6 +141,36 @@ def _by_decided(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
     return _by_category(points["decided_label"].astype(str).to_numpy(), label_colour)
 
 
+def _by_machine_label(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    return _by_category(points["ml_label"].astype(str).to_numpy(), label_colour)
+
+
+def _by_machine_confidence(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    return _continuous(points["ml_confidence"].to_numpy(), "Viridis", "ml_confidence")
+
+
+#: Machine against volunteers, and where they disagree, the side the neighbours take (precompute.audit.sources).
+_SIDES = {
+    "agree": ("machine and volunteers agree", "#D9D9D9"),
+    "machine": ("disagree: neighbours side with the machine", "#D55E00"),
+    "volunteers": ("disagree: neighbours side with the volunteers", "#0072B2"),
+    "undecided": ("disagree: neighbours undecided", "#E69F00"),
+    "neither": ("disagree: neighbours name neither", "#7F7F7F"),
+    "no consensus": ("no volunteer consensus", "#F2F2F2"),
+}
+
+
+def _by_volunteer_agreement(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
+    """Agree / disagree by the side the neighbours take / no consensus; needs ``ml_label`` and ``volunteer_label``."""
+    volunteer, machine = points["volunteer_label"], points["ml_label"].astype(str)
+    sides = points["sides_with"].astype(str) if "sides_with" in points else pd.Series("undecided", points.index)
+    state = np.where(volunteer.isna(), "no consensus", np.where(volunteer.astype(str) == machine, "agree", sides))
+    names = list(_SIDES)
+    codes = pd.Categorical(state, categories=names).codes.astype(np.int64)
+    codes[codes < 0] = names.index("undecided")  # an audit older than the verdicts
+    return _discrete(codes, [c for _, c in _SIDES.values()], [n for n, _ in _SIDES.values()])
+
+
 def _by_snr(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
     return _continuous(points["snr"].to_numpy(), "Plasma", "log10 SNR", log=True)
 
@@ -155,9 +185,23 @@ COLOUR_MODES: dict[str, tuple[str, Callable[[pd.DataFrame, np.ndarray], Colourin
     "ifo": ("Detector", _by_detector),
     "review": ("Reviewed / pending", _by_review),
     "decided": ("Decided label", _by_decided),
+    "machine": ("Machine label", _by_machine_label),
+    "confidence": ("Machine confidence", _by_machine_confidence),
+    "volunteers": ("Volunteer agreement", _by_volunteer_agreement),
 }
 #: Modes that read the curators' decisions (the map adds them to the points first).
 REVIEW_MODES = frozenset({"review", "decided"})
+#: Modes that need columns only some runs have (the archive's): mode -> those columns.
+_NEEDS = {"machine": ("ml_label",), "confidence": ("ml_confidence",), "volunteers": ("ml_label", "volunteer_label")}
+
+
+def colour_modes(points: pd.DataFrame) -> dict[str, str]:
+    """The colour modes this run's points can show: value -> menu text, in menu order."""
+    return {
+        mode: text
+        for mode, (text, _) in COLOUR_MODES.items()
+        if all(column in points for column in _NEEDS.get(mode, ()))
+    }
 
 
 def colouring(mode: str, points: pd.DataFrame, clusters: np.ndarray) -> Colouring:

@@ -14,6 +14,8 @@ __all__ = ["MapTrace", "bulk_button", "goto_point"]
 
 # -- per-user state, kept in the browser (dcc.Store) and sent with every request --------------------------
 CLUSTER_PARAMS = "cluster-params"  #: the clustering parameters this user looks at
+SOURCES_LINE = "sources-line"  #: the glitch's machine and volunteer labels and the side its neighbours take
+LABEL_SOURCE = "label-source"  #: which labels the cluster tables compare with (the archive: machine or volunteers)
 SELECTED_POINT = "selected-point"  #: the point (row of the run's points) shown in the Glitch tab
 SELECTED_CLUSTER = "selected-cluster"  #: the cluster outlined on the map and shown in the Clusters tab
 REVIEW_TICK = "review-tick"  #: counts this page's stored decisions and undos, so views of decisions refresh

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlencode
 import numpy as np
 
 from .data import ExplorerData
-from .figures import COLOUR_MODES
+from .figures import colour_modes
 
 __all__ = ["DEFAULT_COLOUR", "LinkedView", "read_link", "write_link"]
 
@@ -73,7 +73,7 @@ def write_link(
     for key, name in _PARAM_KEYS.items():
         if params[name] != run[name]:
             query[key] = f"{params[name]:g}" if name == "epsilon" else str(params[name])
-    if colour and colour != DEFAULT_COLOUR and colour in COLOUR_MODES:
+    if colour and colour != DEFAULT_COLOUR and colour in colour_modes(data.points):
         query["colour"] = colour
     return f"?{urlencode(query)}" if query else ""
 
@@ -152,8 +152,9 @@ def read_link(data: ExplorerData, search: str | None) -> LinkedView:
     _read_cluster(data, values, view)
     colour = _one(values, "colour")
     if colour is not None:
-        if colour in COLOUR_MODES:
+        modes = colour_modes(data.points)
+        if colour in modes:
             view.colour = colour
         else:
-            view.problems.append(f"colour={colour!r} is not a colour mode ({', '.join(COLOUR_MODES)})")
+            view.problems.append(f"colour={colour!r} is not a colour mode of this run ({', '.join(modes)})")
     return view

@@ -116,15 +116,24 @@ def _add_archive_commands(sub: argparse._SubParsersAction, synth: argparse.Argum
         "--archive",
         action="store_true",
         help="write a synthetic Gravity Spy archive instead (catalogue CSVs per detector and run, the volunteers' "
-        "consensus HDF5, planted truth; no images)",
+        "consensus HDF5, planted truth; images only with --images)",
     )
     synth.add_argument("--url-base", default=None, help="with --archive: where the image URLs point")
+    synth.add_argument(
+        "--images", type=int, default=0, help="with --archive: render the PNGs of this many glitches with a consensus"
+    )
     synth.add_argument("--votes", type=int, default=0, help="with --archive: individual votes on this many glitches")
     fetch = sub.add_parser(
         "fetch", help="download the archive's images of chosen glitches into the training-set layout (resumable)"
     )
     fetch.add_argument("--catalog", required=True, type=Path, help="ML classification CSVs (a folder or one file)")
     fetch.add_argument("--out", required=True, type=Path, help="destination folder (new, or one to resume)")
+    fetch.add_argument(
+        "--consensus",
+        type=Path,
+        default=None,
+        help="the volunteers' consensus HDF5: its labels join the metadata (and --where can use volunteer_label)",
+    )
     fetch.add_argument("--windows", default="0.5,1.0,2.0,4.0", help="time windows to fetch (default: all four)")
     fetch.add_argument("--limit", type=_positive_int, default=None, help="fetch the first N chosen glitches only")
     fetch.add_argument("--where", default=None, help="""a pandas query on the catalogue, e.g. 'ml_label == "Blip"'""")
@@ -142,6 +151,12 @@ def _add_archive_commands(sub: argparse._SubParsersAction, synth: argparse.Argum
     agree.add_argument("--out", required=True, type=Path, help="folder for the tables and summary.json")
     agree.add_argument("--truth", type=Path, default=None, help="a synthetic archive's truth/ folder: score against it")
     agree.add_argument("--all-consensus", action="store_true", help="use unretired glitches' consensus too")
+    agree.add_argument(
+        "--run",
+        type=Path,
+        default=None,
+        help="a run of fetched images (fetch --consensus): which side their neighbours take where the labels disagree",
+    )
     agree.add_argument("--votes", type=Path, default=None, help="a Zooniverse classification export: run CROWDLAB")
     agree.add_argument("--vote-id-field", default=None, help="subject metadata key holding the gravityspy_id")
 
@@ -354,6 +369,9 @@ def _synth(args: argparse.Namespace) -> int:
             seed=args.seed,
             url_base=args.url_base or DEFAULT_URL_BASE,
             votes=args.votes,
+            images=args.images,
+            workers=args.workers,
+            show_progress=True,
         )
         print(f"wrote a synthetic archive of {args.glitches:,} glitches to {root} (truth in {root / 'truth'})")
         return 0
@@ -395,7 +413,12 @@ def _fetch(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         retry_gone=args.retry_gone,
     )
-    chosen = select(read_classifications(args.catalog), where=args.where, limit=args.limit)
+    archive = read_classifications(args.catalog)
+    if args.consensus:
+        from .archive.consensus import join_consensus, read_consensus
+
+        join_consensus(archive, read_consensus(args.consensus), source=args.consensus.name)
+    chosen = select(archive, where=args.where, limit=args.limit)
     summary = fetch_images(chosen, args.out, config, show_progress=not args.quiet)
     for line in summary.lines():
         print(line)
@@ -437,9 +460,20 @@ def _archive_audit(args: argparse.Namespace) -> int:
         tables["crowdlab_volunteers.csv"] = volunteers.to_csv(index=False)
         summary["votes"] = {"votes": len(votes), "glitches": len(consensus_table), "volunteers": len(volunteers),
                             "report": vote_report.lines()}  # fmt: skip
+    if args.run is not None:
+        from .archive.morphology import disagreements
+
+        sides = disagreements(args.run, issues)
+        tables["disagreements_by_morphology.csv"] = sides.to_csv(index=False)
+        summary["morphology"] = {"run": str(args.run), "disagreements": len(sides),
+                                 "sides_with": sides["sides_with"].value_counts().to_dict()}  # fmt: skip
     if args.truth is not None:
         truth = pd.read_parquet(args.truth / "archive_truth.parquet")
         summary["against_truth"] = score_against_truth(archive, issues, truth)
+        if args.run is not None:
+            from .archive.morphology import sides_against_truth
+
+            summary["morphology_against_truth"] = sides_against_truth(sides, truth)
         if args.votes is not None:
             from .archive.votes import crowdlab_against_truth
 

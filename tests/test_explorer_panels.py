@@ -11,7 +11,7 @@ import pytest
 from explorer import ids
 from explorer.components import Thumbnails
 from explorer.data import ExplorerData
-from explorer.figures import COLOUR_MODES, colouring, framed_range, map_figure, outside_frame
+from explorer.figures import colour_modes, colouring, framed_range, map_figure, outside_frame
 from explorer.ids import MapTrace
 from explorer.panels import clusters, failure_modes, glitch, label_audit, map, review, selection
 from explorer.review import ReviewOff, ReviewStore
@@ -113,7 +113,7 @@ def test_the_maps_patches_address_the_traces_by_their_roles(data):
     assert touched == {(MapTrace.CLUSTER, "x"), (MapTrace.CLUSTER, "y"), (MapTrace.GLITCH, "x"), (MapTrace.GLITCH, "y")}
     sizes = {op["location"][1]: len(op["params"]["value"]) for op in patch["operations"] if op["location"][2] == "x"}
     assert sizes == {MapTrace.CLUSTER: int(members.sum()), MapTrace.GLITCH: 1}
-    for mode in COLOUR_MODES:
+    for mode in colour_modes(data.points):
         points = map.points_for(data, mode)
         recolour = map.recolour_patch(colouring(mode, points, data.points["cluster"].to_numpy()))
         assert {op["location"][1] for op in recolour.to_plotly_json()["operations"]} == {MapTrace.POINTS}

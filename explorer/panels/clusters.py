@@ -132,7 +132,7 @@ def render_cluster(data: ExplorerData, thumbs: Thumbnails, view: ClusterView, cl
     if not len(members):
         return html.Div(f"Cluster {cluster} does not exist with these parameters.", className="text-muted small")
     row = view.table.set_index("cluster").loc[int(cluster)]
-    labels = data.points["label"].to_numpy()[members]
+    labels = data.labels_for(view.source)[members]
     counts = pd.Series(labels).value_counts()
     return html.Div(
         [
@@ -158,9 +158,11 @@ def register(app: Any, data: ExplorerData) -> None:
     """The clusters' callbacks: fill the grid for the current clustering, choose a cluster, show it."""
     thumbs = Thumbnails(data, app.get_relative_path)
 
-    @app.callback(Output(ids.CLUSTER_GRID, "rowData"), Input(ids.CLUSTER_PARAMS, "data"))
-    def rows(raw):
-        return cluster_rows(data.view_for(raw))
+    @app.callback(
+        Output(ids.CLUSTER_GRID, "rowData"), Input(ids.CLUSTER_PARAMS, "data"), Input(ids.LABEL_SOURCE, "value")
+    )
+    def rows(raw, source):
+        return cluster_rows(data.view_for(raw, source))
 
     @app.callback(
         Output(ids.SELECTED_CLUSTER, "data"), Input(ids.CLUSTER_GRID, "selectedRows"), prevent_initial_call=True
@@ -169,7 +171,10 @@ def register(app: Any, data: ExplorerData) -> None:
         return int(selected[0]["cluster"]) if selected else None
 
     @app.callback(
-        Output(ids.CLUSTER_PANEL, "children"), Input(ids.SELECTED_CLUSTER, "data"), Input(ids.CLUSTER_PARAMS, "data")
+        Output(ids.CLUSTER_PANEL, "children"),
+        Input(ids.SELECTED_CLUSTER, "data"),
+        Input(ids.CLUSTER_PARAMS, "data"),
+        Input(ids.LABEL_SOURCE, "value"),
     )
-    def cluster_panel(cluster, raw):
-        return render_cluster(data, thumbs, data.view_for(raw), cluster)
+    def cluster_panel(cluster, raw, source):
+        return render_cluster(data, thumbs, data.view_for(raw, source), cluster)

@@ -72,6 +72,28 @@ def _proposal(row: pd.Series) -> Any:
     )
 
 
+def _sources(row: pd.Series) -> Any:
+    """The archive's three label sources for this glitch: machine, volunteers, and the side its neighbours take."""
+    if "ml_label" not in row or "volunteer_label" not in row:
+        return None
+    confidence = f" ({float(row['ml_confidence']):.0%})" if pd.notna(row.get("ml_confidence")) else ""
+    volunteers = "no consensus" if pd.isna(row["volunteer_label"]) else str(row["volunteer_label"])
+    if pd.notna(row.get("volunteer_score")) and volunteers != "no consensus":
+        volunteers += f" (score {float(row['volunteer_score']):.2f}, {int(row['n_votes'])} votes)"
+    parts = [html.Span(f"Machine: {row['ml_label']}{confidence}"), html.Span(f" · Volunteers: {volunteers}")]
+    verdict = str(row.get("sides_with", ""))
+    if verdict in ("machine", "volunteers", "undecided", "neither"):
+        parts.append(
+            html.Span(
+                f" · Neighbours: {int(row['for_machine'])} side with the machine, {int(row['for_volunteers'])} with "
+                f"the volunteers (sign test p = {float(row['sides_p']):.3g}: "
+                + ("the " + verdict if verdict in ("machine", "volunteers") else verdict)
+                + ")"
+            )
+        )
+    return html.Div(parts, className="small my-1", id=ids.SOURCES_LINE)
+
+
 def render_detail(data: ExplorerData, thumbs: Thumbnails, point: int, cluster: int) -> html.Div:
     """One glitch: label and suspicion, proposal, four windows, facts, nearest neighbours."""
     row = data.points.iloc[point]
@@ -94,6 +116,7 @@ def render_detail(data: ExplorerData, thumbs: Thumbnails, point: int, cluster: i
                 className="mt-2",
             ),
             _proposal(row),
+            _sources(row),
             html.Div(windows, className="detail-windows"),
             _facts(row, cluster),
             html.Div("Nearest neighbours in embedding space (click to move):", className="small fw-bold"),

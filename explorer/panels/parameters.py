@@ -84,11 +84,31 @@ def layout(data: ExplorerData) -> dbc.Card:
         className="g-1 mt-1",
     )
     status = [
+        _source_switch(data),
         html.Div(id=ids.TREE_PROGRESS, className="small text-primary mt-1"),
         html.Div(id=ids.TREE_STATUS, className="small text-muted"),
         html.Div(id=ids.CLUSTER_METRICS, className="small mt-1"),
     ]
     return dbc.Card(dbc.CardBody([heading, size, knobs, *status], className="py-2"), className="mb-2")
+
+
+def _source_switch(data: ExplorerData) -> html.Div:
+    """Which labels the cluster table and metrics compare with; shown only when the run has more than one source."""
+    sources = data.label_sources
+    return html.Div(
+        [
+            html.Span("Compare clusters with", className="small me-2"),
+            dbc.RadioItems(
+                id=ids.LABEL_SOURCE,
+                options=[{"label": text, "value": column} for column, text in sources.items()],
+                value="label",
+                inline=True,
+                className="small d-inline-block",
+            ),
+        ],
+        className="mt-1",
+        style=None if len(sources) > 1 else {"display": "none"},
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -99,11 +119,12 @@ def _fmt(value: float | None) -> str:
 def render_metrics(view: ClusterView) -> list[Any]:
     """Badges (clusters, noise) and the clustering's agreement with the human labels, with its parameters."""
     metrics, p = view.metrics, view.params
+    against = {"ml_label": "machine labels", "volunteer_label": "volunteer labels"}.get(view.source, "human labels")
     return [
         dbc.Badge(f"{view.n_clusters} clusters", color="primary", className="me-1"),
         dbc.Badge(f"{view.noise_fraction:.1%} noise", color="secondary", className="me-1"),
         html.Span(
-            f"vs human labels: NMI {_fmt(metrics.nmi)} · ARI {_fmt(metrics.ari)} · homogeneity "
+            f"vs {against}: NMI {_fmt(metrics.nmi)} · ARI {_fmt(metrics.ari)} · homogeneity "
             f"{_fmt(metrics.homogeneity)} · completeness {_fmt(metrics.completeness)}",
             className="me-2",
         ),
@@ -171,6 +192,8 @@ def register(app: Any, data: ExplorerData) -> None:
         data.tree(params.min_samples, build=True)
         return params.as_dict(), f"Tree for min_samples={params.min_samples} ready."
 
-    @app.callback(Output(ids.CLUSTER_METRICS, "children"), Input(ids.CLUSTER_PARAMS, "data"))
-    def metrics(raw):
-        return render_metrics(data.view_for(raw))
+    @app.callback(
+        Output(ids.CLUSTER_METRICS, "children"), Input(ids.CLUSTER_PARAMS, "data"), Input(ids.LABEL_SOURCE, "value")
+    )
+    def metrics(raw, source):
+        return render_metrics(data.view_for(raw, source))

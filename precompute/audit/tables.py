@@ -4,7 +4,10 @@ Writes into ``RUN/audit/`` (each file atomically):
 
 ``clusters.csv``     per-cluster metrics (docs/audit.md)
 ``labels.csv``       per-label metrics
-``glitches.csv``     per point: neighbour agreement, suspicion, proposed label, evidence
+``glitches.csv``     per point: neighbour agreement, suspicion, proposed label, evidence;
+                     for a data set with machine and volunteer labels (the archive's
+                     ``ml_label`` and ``volunteer_label``), which side the point's
+                     neighbours take where they disagree (precompute.audit.sources)
 ``corrections.csv``  the points whose proposed label differs: gravityspy_id, ifo,
                      current_label, proposed_label, cluster, suspicion, evidence,
                      params_hash
@@ -35,6 +38,7 @@ from .findings import Findings, all_findings, findings_as_dict
 from .groups import label_groups
 from .metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
 from .params import FindingParams
+from .sources import ALPHA, VERDICTS, K, side_support
 from .suspicion import glitch_suspicion
 
 __all__ = ["AuditTables", "audit_points", "params_hash", "write_audit"]
@@ -82,6 +86,9 @@ def audit_points(
     glitches.insert(1, "cluster", clusters)
     glitches.insert(1, "current_label", labels)
     glitches.insert(1, "ifo", points["ifo"].astype(str).to_numpy() if "ifo" in points else "")
+    if {"ml_label", "volunteer_label"} <= set(points.columns):  # the archive's three label sources
+        sides = side_support(embeddings, points["ml_label"], points["volunteer_label"])
+        glitches = pd.concat([glitches, sides.set_axis(glitches.index)], axis=1)
     corrections = (
         glitches[glitches["proposed_label"] != glitches["current_label"]]
         .sort_values("suspicion", ascending=False, kind="stable")
@@ -123,6 +130,18 @@ def audit_points(
     )
 
 
+def _sides_summary(glitches: pd.DataFrame) -> dict[str, Any]:
+    """How many points each side-taking verdict got (precompute.audit.sources), when the data set has both labels."""
+    if "sides_with" not in glitches:
+        return {}
+    counts = glitches["sides_with"].value_counts()
+    return {
+        "sides_with": {verdict: int(counts.get(verdict, 0)) for verdict in VERDICTS},
+        "sides_k": K,
+        "sides_alpha": ALPHA,
+    }
+
+
 def write_audit(folder: Path, tables: AuditTables) -> None:
     """Write the audit into ``folder`` (each file atomically)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -145,6 +164,7 @@ def write_audit(folder: Path, tables: AuditTables) -> None:
         "findings": findings_as_dict(tables.findings),
         "n_corrections": len(tables.corrections),
         "params_hash": tables.params_hash,
+        **_sides_summary(tables.glitches),
         "thresholds": {
             "confound_nmi": CONFOUND_NMI_THRESHOLD,
             "label_min_share": LABEL_MIN_SHARE,

@@ -13,6 +13,13 @@ of the same shape:
 - ``gravity-spy-classifications.csv`` (with ``votes``): a Zooniverse
   classification export of individual votes on some of the glitches with a
   consensus, by volunteers of planted skill (``truth/volunteers.csv``).
+- ``images/{ifo}_{id}_spectrogram_{window}.png`` (with ``images``): the four
+  windows of some glitches with a consensus (up to half of them ones where
+  machine and volunteers disagree, the rest a random sample), rendered by the
+  training-set renderer from each glitch's *true* class at its catalogue SNR
+  (an O3 class as the class it was split from), named as their URLs end. Serve
+  the folder (``python -m http.server -d images``, with ``--url-base`` pointing
+  there) and ``precompute fetch`` downloads them like the real archive's.
 - ``truth/archive_truth.parquet`` and ``truth/archive_plan.json``: each
   glitch's true class, and which planted confusion (if any) moved its machine
   or volunteer label.
@@ -40,14 +47,17 @@ import pandas as pd
 from ..archive.consensus import CONSENSUS_KEY
 from ..archive.runs import DETECTORS, O3_CLASSES, RUN_SPANS
 from ..atomic import atomic_path, write_text_atomic
-from ..classes import CLASSES, WINDOWS
+from ..classes import CLASSES, WINDOWS, png_name
 from ..errors import PlanError
 
-__all__ = ["CONSENSUS_FILE", "VOTES_FILE", "ArchivePlan", "Confusion", "generate_archive"]
+__all__ = ["CONSENSUS_FILE", "IMAGES_FOLDER", "VOTES_FILE", "ArchivePlan", "Confusion", "generate_archive"]
 
 CONSENSUS_FILE = "retired_fulldata_min2_max50_ret0p9.hdf5"
 VOTES_FILE = "gravity-spy-classifications.csv"
 DEFAULT_URL_BASE = "https://gravityspy.archive.invalid/images"
+IMAGES_FOLDER = "images"
+#: The O3 classes have no morphology of their own in the renderer's plan: drawn as the class each was split from.
+_RENDER_AS = {"Blip_Low_Frequency": "Blip"}
 _ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))
 
 
@@ -264,11 +274,51 @@ def _votes(
     return pd.DataFrame(rows), volunteers
 
 
+def _render(out: Path, truth: pd.DataFrame, snr: pd.Series, rng: np.random.Generator, images: int,
+            workers: int | None, show_progress: bool) -> None:  # fmt: skip
+    """Render the four windows of ``images`` glitches with a consensus into ``out/images`` (skipping those done).
+
+    Up to half are glitches whose machine and volunteer labels disagree (what a
+    curator would fetch to settle), the rest a random reference sample of the
+    others with a consensus, so that every class has neighbours to compare with.
+    """
+    from ..progress import progress
+    from .generate import BLOCK_S, SAMPLE_RATE_HZ, render_glitch, render_pool
+    from .plan import load_plan
+
+    morphologies = load_plan().morphologies
+    disagree = truth["consensus"] & (truth["ml_label"] != truth["volunteer_label"])
+    first = rng.permutation(truth.index[disagree])[: images // 2]
+    rest = rng.permutation(truth.index[truth["consensus"] & ~disagree])[: images - len(first)]
+    chosen = truth.loc[np.sort(np.concatenate([first, rest]))]
+    seeds = rng.integers(0, 2**63 - 1, size=len(chosen), dtype=np.int64)
+    folder = out / IMAGES_FOLDER
+    tasks = [
+        {"gravityspy_id": gid, "ifo": ifo, "folder": IMAGES_FOLDER, "root": str(out),
+         "model": morphologies[_RENDER_AS.get(label, label)].model, "snr_target": float(snr[gid]),
+         "glitch_seed": int(seed), "sample_rate": SAMPLE_RATE_HZ, "block_s": BLOCK_S, "label": label}
+        for gid, ifo, label, seed in zip(chosen["gravityspy_id"], chosen["detector"], chosen["true_label"], seeds,
+                                         strict=True)
+        if not all((folder / png_name(ifo, gid, w)).is_file() for w in WINDOWS)
+    ]  # fmt: skip
+    truth["imaged"] = truth["gravityspy_id"].isin(chosen["gravityspy_id"])
+    if tasks:
+        with render_pool(workers) as pool:
+            for _ in progress(pool.imap_unordered(render_glitch, tasks), total=len(tasks), desc="render",
+                              unit="glitch", enabled=show_progress):  # fmt: skip
+                pass
+
+
 def generate_archive(
     out: str | os.PathLike[str], *, glitches: int, seed: int = 0, plan: ArchivePlan | None = None,
-    url_base: str = DEFAULT_URL_BASE, votes: int = 0,
+    url_base: str = DEFAULT_URL_BASE, votes: int = 0, images: int = 0, workers: int | None = None,
+    show_progress: bool = False,
 ) -> Path:  # fmt: skip
-    """Write a synthetic archive of ``glitches`` rows into ``out``; return ``out``. Each file is written atomically."""
+    """Write a synthetic archive of ``glitches`` rows into ``out``; return ``out``. Each file is written atomically.
+
+    ``images`` glitches with a consensus also get their four PNGs rendered
+    (``workers`` processes), which a re-run with the same settings skips.
+    """
     plan = plan or ArchivePlan()
     plan.check()
     out = Path(out)
@@ -287,7 +337,7 @@ def generate_archive(
             table, truth = _file(rng, plan, int(mine.sum()), run, detector, url_base, ids[mine])
             with atomic_path(out / f"{detector}_{run}.csv") as tmp:
                 table.to_csv(tmp, index=False)
-            catalogue.append(table[["gravityspy_id", "ml_label", "ml_confidence"]])
+            catalogue.append(table[["gravityspy_id", "ml_label", "ml_confidence", "snr"]])
             truths.append(truth)
     everything, truth = pd.concat(catalogue, ignore_index=True), pd.concat(truths, ignore_index=True)
     truth["volunteer_confusion"], truth["volunteer_noise"] = np.int16(-1), False
@@ -301,6 +351,12 @@ def generate_archive(
             export.to_csv(tmp, index=False)
         with atomic_path(out / "truth" / "volunteers.csv") as tmp:
             volunteers.to_csv(tmp, index=False)
+    if images:
+        by_id = everything.set_index("gravityspy_id")
+        truth["ml_label"] = truth["gravityspy_id"].map(by_id["ml_label"])
+        truth["volunteer_label"] = truth["gravityspy_id"].map(consensus.set_index("gravityspy_id")["final_label"])
+        _render(out, truth, by_id["snr"], rng, images, workers, show_progress)
+        truth = truth.drop(columns=["ml_label", "volunteer_label"])
     with atomic_path(out / "truth" / "archive_truth.parquet") as tmp:
         truth.to_parquet(tmp, index=False)
     write_text_atomic(out / "truth" / "archive_plan.json", json.dumps({"seed": seed, **asdict(plan)}, indent=1))

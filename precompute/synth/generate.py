@@ -43,6 +43,7 @@ __all__ = [
     "GenerationResult",
     "generate_dataset",
     "render_glitch",
+    "render_pool",
 ]
 
 log = logging.getLogger("precompute")
@@ -101,9 +102,11 @@ def render_glitch(task: dict[str, Any]) -> dict[str, Any]:
     root = Path(task["root"])
     for window, energy in zip(WINDOWS, energies, strict=True):
         png = figure_png(energy, ifo=task["ifo"], window=window)
-        write_bytes_atomic(
-            root / _png_relpath(task["label"], task["ifo"], task["gravityspy_id"], window), png, durable=False
-        )
+        if "folder" in task:  # the archive's images: one flat folder, named as their URLs end
+            path = root / task["folder"] / png_name(task["ifo"], task["gravityspy_id"], window)
+        else:
+            path = root / _png_relpath(task["label"], task["ifo"], task["gravityspy_id"], window)
+        write_bytes_atomic(path, png, durable=False)
     return {
         "gravityspy_id": task["gravityspy_id"],
         # every catalogue value is measured from the strain, as Omicron measures it (synth/trigger.py)
@@ -116,6 +119,17 @@ def render_glitch(task: dict[str, Any]) -> dict[str, Any]:
         "peak_offset_s": trigger.peak_time_s,
         "start_offset_s": trigger.start_time_s,
     }
+
+
+def render_pool(workers: int | None):
+    """A process pool for `render_glitch` (forked after the figure chrome is drawn, where the platform forks)."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    if "fork" in mp.get_all_start_methods():
+        from .render import warm_chrome
+
+        warm_chrome()  # drawn once here, inherited by every forked worker
+        return mp.get_context("fork").Pool(workers)
+    return mp.get_context("spawn").Pool(workers)
 
 
 def _settings(plan: Plan, n: int, seed: int) -> dict[str, Any]:
@@ -285,16 +299,8 @@ def generate_dataset(
         {**row, "root": str(root), "sample_rate": SAMPLE_RATE_HZ, "block_s": BLOCK_S}
         for row in todo[["gravityspy_id", "ifo", "label", "model", "snr_target", "glitch_seed"]].to_dict("records")
     ]
-    workers = max(1, workers or os.cpu_count() or 1)
-    if "fork" in mp.get_all_start_methods():
-        from .render import warm_chrome
-
-        warm_chrome()  # drawn once here, inherited by every forked worker
-        context = mp.get_context("fork")
-    else:
-        context = mp.get_context("spawn")
     results = dict(finished)
-    with context.Pool(workers) as pool, open(root / _JOURNAL, "a", encoding="utf-8") as journal:
+    with render_pool(workers) as pool, open(root / _JOURNAL, "a", encoding="utf-8") as journal:
         for result in progress(
             pool.imap(render_glitch, tasks), total=len(tasks), desc="render", unit="glitch", enabled=show_progress
         ):
