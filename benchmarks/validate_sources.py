@@ -2,13 +2,13 @@
 
 Every step is the real command a curator runs: ``synth --archive --images N``
 (rendered from each glitch's true class), the images served over loopback
-HTTP, ``fetch --consensus`` (only the imaged glitches), ``run`` (ResNet-18,
-random weights here: ImageNet weights cannot be downloaded), and
+HTTP, ``fetch --consensus`` (only the imaged glitches), ``run`` (ResNet-18;
+``--weights random`` on our machines, where ImageNet's cannot be downloaded), and
 ``archive-audit --run --truth``. The verdict's settings (K = 15 neighbours,
 a sign test at 0.05) were fixed in precompute/audit/sources.py before this
 was first run. Prints the table of docs/validation.md ("Three label sources").
 
-    python benchmarks/validate_sources.py [--glitches 100000] [--images 1600] [--seed 7] [--work DIR]
+    python benchmarks/validate_sources.py [--glitches 100000] [--images 1600] [--seed 7] [--weights W] [--work DIR]
 
 Takes about 40 minutes on our 2 cores at the defaults (rendering ~1.7 glitches/s,
 embedding ~23 images/s); a ``--work`` folder resumes every step.
@@ -60,7 +60,8 @@ def _steps(work: Path, args: argparse.Namespace) -> Path:
                     "--out", str(work / "data"), "--where", f"gravityspy_id in {ids!r}", "--rate", "1000")  # fmt: skip
     finally:
         server.shutdown()
-    _precompute("run", "--data", str(work / "data"), "--out", str(work / "run"), "--cache-dir", str(work / "cache"))
+    _precompute("run", "--data", str(work / "data"), "--out", str(work / "run"), "--cache-dir", str(work / "cache"),
+                "--weights", args.weights)  # fmt: skip
     _precompute("--quiet", "archive-audit", "--archive", str(archive), "--consensus", str(archive / CONSENSUS_FILE),
                 "--out", str(work / "audit"), "--run", str(work / "run"), "--truth", str(archive / "truth"))  # fmt: skip
     return work / "audit"
@@ -75,6 +76,9 @@ def main() -> None:
     parser.add_argument("--glitches", type=int, default=100_000)
     parser.add_argument("--images", type=int, default=1600)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--weights", default="imagenet", help="as precompute run's (random where ImageNet's are absent)"
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "validate-sources")
     args = parser.parse_args()
     summary = json.loads((_steps(args.work, args) / "summary.json").read_text())

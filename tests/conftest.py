@@ -73,13 +73,8 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 server_review_db: dict[str, Path] = {}
 
 
-@pytest.fixture(scope="module")
-def server(small_run: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The real entry point, ``python app.py --run RUN``, in its own process (as a user starts it); its URL.
-
-    Its own process also keeps it free of what the test process has loaded (torch, OpenMP), like a deployment.
-    One per test module, with its own cache, so that what one module builds (trees) never leaks into another.
-    """
+def serve_run(run: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``python app.py --run RUN`` in its own process, with its own cache and review database; yields its URL."""
     from explorer.client import free_port
 
     from .browser import healthy, wait
@@ -89,7 +84,7 @@ def server(small_run: Path, tmp_path_factory: pytest.TempPathFactory):
     env = {**os.environ, "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache")), "GSX_REVIEW_DB": str(review_db)}
     log = (tmp_path_factory.mktemp("server-log") / "app.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "app.py", "--run", str(small_run), "--port", str(port)],
+        [sys.executable, "app.py", "--run", str(run), "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -105,6 +100,16 @@ def server(small_run: Path, tmp_path_factory: pytest.TempPathFactory):
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(small_run: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The real entry point, ``python app.py --run RUN``, in its own process (as a user starts it); its URL.
+
+    Its own process also keeps it free of what the test process has loaded (torch, OpenMP), like a deployment.
+    One per test module, with its own cache, so that what one module builds (trees) never leaks into another.
+    """
+    yield from serve_run(small_run, tmp_path_factory)
 
 
 def pytest_setup_options():

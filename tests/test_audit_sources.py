@@ -64,3 +64,22 @@ def test_a_thin_neighbourhood_cannot_reach_a_verdict():
     assert (first["for_machine"], first["for_volunteers"]) == (0, 5)
     assert first["sides_p"] > ALPHA  # five against none is p = 0.0625
     assert first["sides_with"] == "neither"  # ten of fifteen neighbours name neither class
+
+
+def test_glitches_of_one_dispute_take_no_side_and_the_next_neighbours_are_asked():
+    # 20 glitches of one systematic confusion (machine "A", volunteers "B"), each other's nearest neighbours,
+    # then 30 glitches the volunteers and machine both call "B" a little further off, and 30 "C" far away
+    rng = np.random.default_rng(5)
+    centre = np.zeros(16)
+    centre[0] = 1.0
+    disputed = centre + rng.normal(scale=0.01, size=(20, 16))
+    same_kind = centre + 0.3 * np.eye(16)[1] + rng.normal(scale=0.05, size=(30, 16))
+    other = np.eye(16)[5] + rng.normal(scale=0.05, size=(30, 16))
+    embeddings = np.vstack([disputed, same_kind, other])
+    machine = np.array(["A"] * 20 + ["B"] * 30 + ["C"] * 30, dtype=object)
+    volunteer = np.array(["B"] * 20 + ["B"] * 30 + ["C"] * 30, dtype=object)
+    sides = side_support(embeddings, machine, volunteer)
+    assert (sides["sides_with"][:20] == "volunteers").all()
+    assert (sides["for_volunteers"][:20] == K).all()
+    nearest_only = side_support(embeddings, machine, volunteer, reach=K)  # the first version: K nearest only
+    assert (nearest_only["sides_with"][:20] != "volunteers").all()

@@ -134,3 +134,51 @@ def test_the_dashboard_offers_the_label_sources_and_the_archive_colour_modes(fet
     disagree = int((data.points["ml_label"] != data.points["volunteer_label"]).sum())
     assert counted["machine and volunteers agree"] == data.n_points - disagree
     assert data.view_for(None, "no-such-source").source == "label"
+
+
+@pytest.fixture(scope="module")
+def archive_server(fetched_run, tmp_path_factory):
+    """``python app.py`` serving the archive run."""
+    from .conftest import serve_run
+
+    yield from serve_run(fetched_run["run"], tmp_path_factory)
+
+
+@pytest.mark.browser
+def test_a_curator_colours_by_volunteer_agreement_switches_the_source_and_reads_a_disagreement(
+    dash_br, archive_server, fetched_run
+):
+    from selenium.webdriver.support.ui import Select
+
+    from .browser import JS_CANVAS_PIXELS, wait
+    from .conftest import ARTIFACTS
+
+    dash_br.server_url = archive_server
+    dash_br.wait_for_element("#map .main-svg", timeout=30)
+    wait(lambda: dash_br.driver.execute_script(JS_CANVAS_PIXELS) > 0, what="the scatter to be drawn")
+    options = [o.get_attribute("value") for o in dash_br.find_elements("#colour-by option")]
+    assert {"machine", "confidence", "volunteers"} <= set(options)
+    Select(dash_br.find_element("#colour-by")).select_by_value("volunteers")
+    wait(lambda: "agree" in dash_br.find_element("#map-legend").text, what="the agreement legend")
+    legend = dash_br.find_element("#map-legend").text
+    assert "machine and volunteers agree" in legend
+    assert "disagree" in legend
+
+    assert "vs human labels" in dash_br.find_element("#cluster-metrics").text
+    from selenium.webdriver.common.by import By
+
+    dash_br.driver.find_element(By.XPATH, "//*[@id='label-source']//label[contains(., 'Volunteers')]").click()
+    wait(lambda: "vs volunteer labels" in dash_br.find_element("#cluster-metrics").text, what="metrics to switch")
+
+    points = pd.read_parquet(fetched_run["run"] / "points.parquet")
+    disagreement = int(np.flatnonzero((points["ml_label"] != points["volunteer_label"]).to_numpy())[0])
+    dash_br.find_element("#find-id").send_keys(points["gravityspy_id"].iat[disagreement])
+    dash_br.find_element("#find-button").click()
+    dash_br.wait_for_element("#sources-line", timeout=20)
+    line = dash_br.find_element("#sources-line").text
+    assert f"Machine: {points['ml_label'].iat[disagreement]}" in line
+    assert f"Volunteers: {points['volunteer_label'].iat[disagreement]}" in line
+    assert "Neighbours:" in line
+    ARTIFACTS.mkdir(exist_ok=True)
+    dash_br.driver.save_screenshot(str(ARTIFACTS / "explorer-archive-sources.png"))
+    assert dash_br.get_logs() == []
