@@ -22,10 +22,16 @@ from .params import FindingParams
 __all__ = ["glitch_suspicion"]
 
 
-def glitch_suspicion(points: pd.DataFrame, embeddings: np.ndarray, params: FindingParams) -> pd.DataFrame:
-    """Per point: neighbour agreement, suspicion, proposed label and a one-line justification."""
+def glitch_suspicion(
+    points: pd.DataFrame, embeddings: np.ndarray, params: FindingParams, neighbours: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Per point: neighbour agreement, suspicion, proposed label and a one-line justification.
+
+    ``neighbours`` (`nearest_neighbours`, at least ``max(k, suspicion_k)`` columns) saves the search.
+    """
     labels = points["label"].astype(str).to_numpy()
-    neighbours = nearest_neighbours(np.asarray(embeddings), max(params.k, params.suspicion_k))
+    if neighbours is None:
+        neighbours = nearest_neighbours(np.asarray(embeddings), max(params.k, params.suspicion_k))
     classes, probabilities, _ = knn_label_probabilities(embeddings, labels, params.k, neighbours)
     k = min(params.k, len(labels) - 1)
     graded = rank_weighted_agreement(labels, neighbours[:, : params.suspicion_k])

@@ -37,8 +37,9 @@ from .deep_dive import deep_dive_all
 from .findings import Findings, all_findings, findings_as_dict
 from .groups import label_groups
 from .metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
+from .neighbours import nearest_neighbours
 from .params import FindingParams
-from .sources import ALPHA, VERDICTS, K, side_support
+from .sources import ALPHA, REACH, VERDICTS, K, side_support
 from .suspicion import glitch_suspicion
 
 __all__ = ["AuditTables", "audit_points", "params_hash", "write_audit"]
@@ -82,12 +83,15 @@ def audit_points(
     clusters = points["cluster"].to_numpy()
     labels = points["label"].astype(str).to_numpy()
     digest = params_hash(run_parameters or {}, params)
-    glitches = glitch_suspicion(points, embeddings, params)
+    sources = {"ml_label", "volunteer_label"} <= set(points.columns)  # the archive's three label sources
+    # one neighbour search for every user of it: exact or approximate by size (precompute.audit.neighbours)
+    neighbours = nearest_neighbours(embeddings, max(params.k, params.suspicion_k, REACH if sources else 0))
+    glitches = glitch_suspicion(points, embeddings, params, neighbours)
     glitches.insert(1, "cluster", clusters)
     glitches.insert(1, "current_label", labels)
     glitches.insert(1, "ifo", points["ifo"].astype(str).to_numpy() if "ifo" in points else "")
-    if {"ml_label", "volunteer_label"} <= set(points.columns):  # the archive's three label sources
-        sides = side_support(embeddings, points["ml_label"], points["volunteer_label"])
+    if sources:
+        sides = side_support(embeddings, points["ml_label"], points["volunteer_label"], neighbours=neighbours)
         glitches = pd.concat([glitches, sides.set_axis(glitches.index)], axis=1)
     corrections = (
         glitches[glitches["proposed_label"] != glitches["current_label"]]
@@ -138,6 +142,7 @@ def _sides_summary(glitches: pd.DataFrame) -> dict[str, Any]:
     return {
         "sides_with": {verdict: int(counts.get(verdict, 0)) for verdict in VERDICTS},
         "sides_k": K,
+        "sides_reach": REACH,
         "sides_alpha": ALPHA,
     }
 
