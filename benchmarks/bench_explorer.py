@@ -190,14 +190,15 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
         page, _ = _get(url + "/")
         layout, _ = _get(url + "/_dash-layout")
         store = {"id": "cluster-params", "property": "data"}
+        source = {"id": "label-source", "property": "value", "value": "label"}  # which labels the tables compare with
         base = ClusterParams(50, 10).as_dict()
         colour = [store, {"id": "colour-by", "property": "value", "value": "cluster"}, {"id": "review-tick", "property": "data", "value": 0}]  # fmt: skip
 
         def fire(params: dict) -> tuple[float, float, int, int]:
             """Every callback a parameter change fires: (table + recolour s, all s, table bytes, patch bytes)."""
-            tables, t_tables = _callback(url, app_map, "cluster-grid.rowData", [{**store, "value": params}])
+            tables, t_tables = _callback(url, app_map, "cluster-grid.rowData", [{**store, "value": params}, source])
             patch, t_colours = _callback(url, app_map, "..map.figure..", [{**colour[0], "value": params}, *colour[1:]])
-            _, t_metrics = _callback(url, app_map, "cluster-metrics.children", [{**store, "value": params}])
+            _, t_metrics = _callback(url, app_map, "cluster-metrics.children", [{**store, "value": params}, source])
             _, t_findings = _callback(url, app_map, "findings.children", [{**store, "value": params}])
             _, t_audit = _callback(url, app_map, "audit-grid.rowData", [{**store, "value": params}])
             every = t_tables + t_colours + t_metrics + t_findings + t_audit

@@ -82,7 +82,10 @@ class Callbacks:
         self.decision = next(d for d in deps if any(i["id"] == "decide-accept" for i in d["inputs"]))
 
     def clusters(self, params: dict) -> list:
-        store = [{"id": "cluster-params", "property": "data", "value": params}]
+        store = [
+            {"id": "cluster-params", "property": "data", "value": params},
+            {"id": "label-source", "property": "value", "value": "label"},
+        ]
         response = _post(self.url, callback_body(self.table["output"], store))
         return response["response"]["cluster-grid"]["rowData"]
 

@@ -104,7 +104,10 @@ def test_the_serve_image_serves_a_read_only_run_and_stops_cleanly(image, small_r
         # one callback over HTTP, as the browser posts it: the cluster table for the run's parameters
         manifest = json.loads((run / "manifest.json").read_text())
         output = "cluster-grid.rowData"
-        inputs = [{"id": "cluster-params", "property": "data", "value": manifest["cluster_params_used"]}]
+        inputs = [
+            {"id": "cluster-params", "property": "data", "value": manifest["cluster_params_used"]},
+            {"id": "label-source", "property": "value", "value": "label"},
+        ]
         body = callback_body(output, inputs)
         status, reply = _get(f"{url}/_dash-update-component", body)
         assert status == 200

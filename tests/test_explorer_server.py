@@ -151,13 +151,18 @@ def _callback(http, output: str, inputs: list[dict], state: list[dict] | None = 
     return http.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
 
 
+#: The cluster table's second input: which labels it compares with (the run's own here).
+SOURCE = {"id": "label-source", "property": "value", "value": "label"}
+
+
 def test_a_parameter_change_posted_to_the_callback_updates_the_table(client):
     app, http = client
     data = app.server.config["GSX_DATA"]
     output = "cluster-grid.rowData"
     store = {"id": "cluster-params", "property": "data"}
     for mcs in (2, 12):
-        response = _callback(http, output, [{**store, "value": {**data.run_params.as_dict(), "min_cluster_size": mcs}}])
+        params = {**data.run_params.as_dict(), "min_cluster_size": mcs}
+        response = _callback(http, output, [{**store, "value": params}, SOURCE])
         assert response.status_code == 200
         rows = response.json["response"]["cluster-grid"]["rowData"]
         assert len(rows) == data.view(ClusterParams(mcs, data.run_params.min_samples)).n_clusters
@@ -222,7 +227,7 @@ def test_two_users_with_different_parameters_never_see_each_others_clusters(clie
     expected = {u: data.view(data.params_from(p)).table["size"].tolist() for u, p in users.items()}
     assert expected["a"] != expected["b"]
     for user in ("a", "b", "a", "b", "b", "a"):
-        response = _callback(http, output, [{**store, "value": users[user]}])
+        response = _callback(http, output, [{**store, "value": users[user]}, SOURCE])
         rows = response.json["response"]["cluster-grid"]["rowData"]
         assert [r["size"] for r in rows] == expected[user]
 
