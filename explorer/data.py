@@ -34,9 +34,11 @@ from precompute.audit.findings import Findings, all_findings, registry_digest
 from precompute.audit.groups import TwoGroups, label_groups
 from precompute.audit.metrics import GlobalMetrics, cluster_table, global_metrics
 from precompute.audit.params import FindingParams
+from precompute.audit.sources import SIDE_COLUMNS, has_both_labels
 from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree, check_fits
 from precompute.rundir import Run, load_run
 
+from .figures import colour_modes
 from .review import ReviewOff, ReviewStore, open_review
 
 __all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
@@ -45,10 +47,6 @@ __all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
 MAX_PARAM = 100_000
 #: What a glitch without a volunteer consensus is counted as when the tables compare with the volunteers.
 NO_CONSENSUS = "(no consensus)"
-
-
-#: The audit's per-glitch columns on the archive's disagreements (precompute.audit.sources).
-_SIDES = ("for_machine", "for_volunteers", "sides_p", "sides_with")
 
 
 def default_cache_dir() -> Path:
@@ -124,7 +122,7 @@ class ExplorerData:
         if glitches.is_file():
             audit = pd.read_csv(glitches, dtype={"gravityspy_id": str})
             if len(audit) == len(points):
-                for column in ("agreement", "suspicion", "proposed_label", "evidence", *_SIDES):
+                for column in ("agreement", "suspicion", "proposed_label", "evidence", *SIDE_COLUMNS):
                     if column in audit:
                         points[column] = audit[column].to_numpy()
         for column, default in (("suspicion", np.nan), ("proposed_label", None), ("evidence", "")):
@@ -191,7 +189,7 @@ class ExplorerData:
         labels too; its ``label`` is the machine's, so the menu names it so.
         """
         points = self.points
-        if not {"ml_label", "volunteer_label"} <= set(points.columns):
+        if not has_both_labels(points.columns):
             return {"label": "Run's labels"}
         same = bool((points["label"].astype(str) == points["ml_label"].astype(str)).all())
         first = {"label": "Machine (ml_label)"} if same else {"label": "Run's labels", "ml_label": "Machine (ml_label)"}
@@ -203,8 +201,21 @@ class ExplorerData:
 
     def labels_for(self, source: str) -> np.ndarray:
         """Every point's label in ``source`` (`label_sources`) as strings; `NO_CONSENSUS` where the volunteers gave none."""
-        column = self.points[self.source_of(source)]
-        return column.astype(object).where(column.notna(), NO_CONSENSUS).astype(str).to_numpy()
+        return self._labels_by_source[self.source_of(source)]
+
+    @cached_property
+    def _labels_by_source(self) -> dict[str, np.ndarray]:
+        """`labels_for` of every source, computed once per process (the cluster panel asks on every request)."""
+        out = {}
+        for source in self.label_sources:
+            column = self.points[source]
+            out[source] = column.astype(object).where(column.notna(), NO_CONSENSUS).astype(str).to_numpy()
+        return out
+
+    @cached_property
+    def colour_modes(self) -> dict[str, str]:
+        """The map's colour modes this run can show (`explorer.figures.colour_modes`): value -> menu text."""
+        return colour_modes(self.points)
 
     def preview_path(self, key: str, size: str) -> Path | None:
         """The file of a preview, or None unless ``key`` is one of this run's images and ``size`` is known."""

@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlencode
 import numpy as np
 
 from .data import ExplorerData
-from .figures import colour_modes
 
 __all__ = ["DEFAULT_COLOUR", "LinkedView", "read_link", "write_link"]
 
@@ -73,7 +72,7 @@ def write_link(
     for key, name in _PARAM_KEYS.items():
         if params[name] != run[name]:
             query[key] = f"{params[name]:g}" if name == "epsilon" else str(params[name])
-    if colour and colour != DEFAULT_COLOUR and colour in colour_modes(data.points):
+    if colour and colour != DEFAULT_COLOUR and colour in data.colour_modes:
         query["colour"] = colour
     return f"?{urlencode(query)}" if query else ""
 
@@ -152,7 +151,7 @@ def read_link(data: ExplorerData, search: str | None) -> LinkedView:
     _read_cluster(data, values, view)
     colour = _one(values, "colour")
     if colour is not None:
-        modes = colour_modes(data.points)
+        modes = data.colour_modes
         if colour in modes:
             view.colour = colour
         else:

@@ -13,6 +13,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
+from precompute.audit.sources import has_both_labels
+
 from .. import ids
 from ..colors import label_colour
 from ..components import Thumbnails, swatch
@@ -74,7 +76,7 @@ def _proposal(row: pd.Series) -> Any:
 
 def _sources(row: pd.Series) -> Any:
     """The archive's three label sources for this glitch: machine, volunteers, and the side its neighbours take."""
-    if "ml_label" not in row or "volunteer_label" not in row:
+    if not has_both_labels(row.index):
         return None
     confidence = f" ({float(row['ml_confidence']):.0%})" if pd.notna(row.get("ml_confidence")) else ""
     volunteers = "no consensus" if pd.isna(row["volunteer_label"]) else str(row["volunteer_label"])

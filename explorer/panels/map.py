@@ -19,7 +19,7 @@ from ..colors import label_colour
 from ..components import Thumbnails, graph, swatch
 from ..data import ExplorerData
 from ..events import point_of
-from ..figures import REVIEW_MODES, Colouring, colour_modes, colouring, map_figure, outside_frame
+from ..figures import REVIEW_MODES, Colouring, colouring, map_figure, outside_frame
 from ..ids import MapTrace
 from ..review import decisions_in_force, with_review
 
@@ -44,9 +44,7 @@ def layout(data: ExplorerData) -> dbc.Card:
                         dbc.InputGroupText("Colour by"),
                         dbc.Select(
                             id=ids.COLOUR_BY,
-                            options=[
-                                {"label": text, "value": mode} for mode, text in colour_modes(data.points).items()
-                            ],
+                            options=[{"label": text, "value": mode} for mode, text in data.colour_modes.items()],
                             value="cluster",
                         ),
                     ],
@@ -209,7 +207,7 @@ def register(app: Any, data: ExplorerData) -> None:
         Input(ids.REVIEW_TICK, "data"),
     )
     def recolour(raw, mode, _tick):
-        mode = mode if mode in colour_modes(data.points) else "cluster"
+        mode = mode if mode in data.colour_modes else "cluster"
         if ctx.triggered_id == ids.REVIEW_TICK and mode not in REVIEW_MODES:
             return no_update, no_update  # a decision changes only the review modes' colours
         colours = colouring(mode, points_for(data, mode), data.view_for(raw).labels)

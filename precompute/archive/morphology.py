@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..audit.sources import LABEL_COLUMNS, SIDE_COLUMNS, has_both_labels
 from ..errors import DataError
 from ..rundir import load_run
 
 __all__ = ["disagreements", "sides_against_truth"]
-
-_FROM_RUN = ["gravityspy_id", "ml_label", "volunteer_label", "for_machine", "for_volunteers", "sides_p", "sides_with"]
 
 
 def _run_sides(run_path: Path) -> pd.DataFrame:
@@ -31,7 +30,7 @@ def _run_sides(run_path: Path) -> pd.DataFrame:
     run = load_run(run_path)
     audit = run.root / "audit" / "glitches.csv"
     points = run.points
-    if not {"ml_label", "volunteer_label"} <= set(points.columns) or not audit.is_file():
+    if not has_both_labels(points.columns) or not audit.is_file():
         raise DataError(
             f"run {run_path} has no machine and volunteer labels side by side; make it from images fetched with "
             "`precompute fetch --consensus …` (then `precompute run`)"
@@ -43,8 +42,8 @@ def _run_sides(run_path: Path) -> pd.DataFrame:
         )
     if (points["window"] != "fused").any():
         raise DataError(f"run {run_path} maps single images (--unit image); the verdicts need one point per glitch")
-    table = points[["gravityspy_id", "ml_label", "volunteer_label"]].reset_index(drop=True)
-    return pd.concat([table, sides[_FROM_RUN[3:]]], axis=1)
+    table = points[["gravityspy_id", *LABEL_COLUMNS]].reset_index(drop=True)
+    return pd.concat([table, sides[list(SIDE_COLUMNS)]], axis=1)
 
 
 def disagreements(run_path: Path, issues: pd.DataFrame | None = None) -> pd.DataFrame:

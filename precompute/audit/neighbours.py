@@ -208,8 +208,9 @@ def _approximate(embeddings: np.ndarray, k: int) -> np.ndarray:
 
     Deterministic: k-means on a fixed sample with faiss's fixed seed, exact
     distances within the probed lists and ties broken by index, so a run gives
-    the same neighbours each time (an HNSW graph built on several threads does not). Rows the index could not fill (fewer than k + 1
-    points in the probed lists) are searched exactly.
+    the same neighbours each time (an HNSW graph built on several threads does
+    not). Rows the index could not fill (fewer than k + 1 points in the probed
+    lists) are searched exactly.
     """
     import faiss
 

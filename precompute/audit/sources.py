@@ -30,7 +30,7 @@ import pandas as pd
 
 from .neighbours import nearest_neighbours
 
-__all__ = ["ALPHA", "REACH", "VERDICTS", "K", "side_support"]
+__all__ = ["ALPHA", "LABEL_COLUMNS", "REACH", "SIDE_COLUMNS", "VERDICTS", "K", "has_both_labels", "side_support"]
 
 #: Neighbours that took a side, per glitch: the sign test's sample.
 K = 15
@@ -38,8 +38,17 @@ K = 15
 REACH = 60
 #: Significance of the sign test behind a verdict.
 ALPHA = 0.05
+#: The two labels a run of archive images carries per glitch: the classifier's and the volunteers'.
+LABEL_COLUMNS = ("ml_label", "volunteer_label")
+#: What `side_support` adds per glitch (to the audit's glitches.csv).
+SIDE_COLUMNS = ("for_machine", "for_volunteers", "sides_p", "sides_with")
 #: Every verdict, in the order a table or legend lists them.
 VERDICTS = ("agree", "machine", "volunteers", "undecided", "neither", "no consensus")
+
+
+def has_both_labels(columns) -> bool:
+    """Whether a table with these columns carries the machine's and the volunteers' labels (`LABEL_COLUMNS`)."""
+    return set(LABEL_COLUMNS) <= set(columns)
 
 
 def _sign_test(wins: np.ndarray, losses: np.ndarray) -> np.ndarray:

@@ -39,7 +39,7 @@ from .groups import label_groups
 from .metrics import CONFOUND_NMI_THRESHOLD, GlobalMetrics, cluster_table, global_metrics, label_table
 from .neighbours import nearest_neighbours
 from .params import FindingParams
-from .sources import ALPHA, REACH, VERDICTS, K, side_support
+from .sources import ALPHA, REACH, VERDICTS, K, has_both_labels, side_support
 from .suspicion import glitch_suspicion
 
 __all__ = ["AuditTables", "audit_points", "params_hash", "write_audit"]
@@ -83,7 +83,7 @@ def audit_points(
     clusters = points["cluster"].to_numpy()
     labels = points["label"].astype(str).to_numpy()
     digest = params_hash(run_parameters or {}, params)
-    sources = {"ml_label", "volunteer_label"} <= set(points.columns)  # the archive's three label sources
+    sources = has_both_labels(points.columns)  # the archive's three label sources
     # one neighbour search for every user of it: exact or approximate by size (precompute.audit.neighbours)
     neighbours = nearest_neighbours(embeddings, max(params.k, params.suspicion_k, REACH if sources else 0))
     glitches = glitch_suspicion(points, embeddings, params, neighbours)

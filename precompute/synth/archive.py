@@ -274,22 +274,22 @@ def _votes(
     return pd.DataFrame(rows), volunteers
 
 
-def _render(out: Path, truth: pd.DataFrame, snr: pd.Series, rng: np.random.Generator, images: int,
-            workers: int | None, show_progress: bool) -> None:  # fmt: skip
+def _render(out: Path, truth: pd.DataFrame, disputed: np.ndarray, snr: pd.Series, rng: np.random.Generator,
+            images: int, workers: int | None, show_progress: bool) -> np.ndarray:  # fmt: skip
     """Render the four windows of ``images`` glitches with a consensus into ``out/images`` (skipping those done).
 
     Up to half are glitches whose machine and volunteer labels disagree (what a
     curator would fetch to settle), the rest a random reference sample of the
     others with a consensus, so that every class has neighbours to compare with.
+    ``disputed`` marks the rows of ``truth`` whose two labels differ; returns the rows chosen.
     """
     from ..progress import progress
     from .generate import BLOCK_S, SAMPLE_RATE_HZ, render_glitch, render_pool
     from .plan import load_plan
 
     morphologies = load_plan().morphologies
-    disagree = truth["consensus"] & (truth["ml_label"] != truth["volunteer_label"])
-    first = rng.permutation(truth.index[disagree])[: images // 2]
-    rest = rng.permutation(truth.index[truth["consensus"] & ~disagree])[: images - len(first)]
+    first = rng.permutation(truth.index[disputed])[: images // 2]
+    rest = rng.permutation(truth.index[truth["consensus"].to_numpy() & ~disputed])[: images - len(first)]
     chosen = truth.loc[np.sort(np.concatenate([first, rest]))]
     seeds = rng.integers(0, 2**63 - 1, size=len(chosen), dtype=np.int64)
     folder = out / IMAGES_FOLDER
@@ -301,12 +301,12 @@ def _render(out: Path, truth: pd.DataFrame, snr: pd.Series, rng: np.random.Gener
                                          strict=True)
         if not all((folder / png_name(ifo, gid, w)).is_file() for w in WINDOWS)
     ]  # fmt: skip
-    truth["imaged"] = truth["gravityspy_id"].isin(chosen["gravityspy_id"])
     if tasks:
         with render_pool(workers) as pool:
             for _ in progress(pool.imap_unordered(render_glitch, tasks), total=len(tasks), desc="render",
                               unit="glitch", enabled=show_progress):  # fmt: skip
                 pass
+    return truth["gravityspy_id"].isin(chosen["gravityspy_id"]).to_numpy()
 
 
 def generate_archive(
@@ -353,10 +353,9 @@ def generate_archive(
             volunteers.to_csv(tmp, index=False)
     if images:
         by_id = everything.set_index("gravityspy_id")
-        truth["ml_label"] = truth["gravityspy_id"].map(by_id["ml_label"])
-        truth["volunteer_label"] = truth["gravityspy_id"].map(consensus.set_index("gravityspy_id")["final_label"])
-        _render(out, truth, by_id["snr"], rng, images, workers, show_progress)
-        truth = truth.drop(columns=["ml_label", "volunteer_label"])
+        volunteer = truth["gravityspy_id"].map(consensus.set_index("gravityspy_id")["final_label"])
+        disputed = (truth["consensus"] & (truth["gravityspy_id"].map(by_id["ml_label"]) != volunteer)).to_numpy()
+        truth["imaged"] = _render(out, truth, disputed, by_id["snr"], rng, images, workers, show_progress)
     with atomic_path(out / "truth" / "archive_truth.parquet") as tmp:
         truth.to_parquet(tmp, index=False)
     write_text_atomic(out / "truth" / "archive_plan.json", json.dumps({"seed": seed, **asdict(plan)}, indent=1))
