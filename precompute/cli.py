@@ -243,6 +243,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, formats: list[str]) -
     )
     emb.add_argument("--batch-size", type=_positive_int, default=64)
     emb.add_argument("--workers", type=int, default=2, help="DataLoader and preview processes (default: 2)")
+    _add_engine_arguments(parser)
     red = parser.add_argument_group("UMAP")
     red.add_argument("--umap-neighbors", type=int, default=umap_defaults.n_neighbors)
     red.add_argument("--umap-min-dist", type=float, default=umap_defaults.min_dist)
@@ -253,6 +254,23 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, formats: list[str]) -
     clu.add_argument("--cluster-selection", choices=["eom", "leaf"], default=cluster_defaults.selection_method)
     clu.add_argument("--cluster-epsilon", type=float, default=cluster_defaults.epsilon)
     parser.add_argument("--seed", type=int, default=42, help="seed of UMAP and of random weights (default: 42)")
+
+
+def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    engine = parser.add_argument_group("where embedding runs")
+    engine.add_argument(
+        "--engine", choices=["local", "ray"], default="local",
+        help="where embedding runs: local (torch here, the default) or ray (Ray Data: decoding as CPU tasks, "
+        "ResNet-18 in an actor pool, one GPU per actor; see docs/pipeline.md)",
+    )  # fmt: skip
+    engine.add_argument(
+        "--ray-address", default=None,
+        help="a running Ray cluster: auto, HOST:PORT or ray://HOST:10001 (default: start Ray on this machine)",
+    )  # fmt: skip
+    engine.add_argument(
+        "--ray-actors", type=_positive_int, default=None,
+        help="embedding actors on Ray (default: one per GPU in the cluster, or one without GPUs)",
+    )  # fmt: skip
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -283,6 +301,9 @@ def _run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         shard_images=args.cache_shard_size,
         seed=args.seed,
+        engine=args.engine,
+        ray_address=args.ray_address,
+        ray_actors=args.ray_actors,
     )
     summary = run_pipeline(config, argv=[sys.executable, "-m", "precompute", *sys.argv[1:]])
     print(

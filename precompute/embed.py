@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,16 @@ import numpy as np
 from .errors import PrecomputeError
 from .preprocess import PreprocessConfig, prepare_image
 
-__all__ = ["EmbedConfig", "LoadedModel", "WeightsUnavailable", "embed_images", "load_resnet18", "resolve_device"]
+__all__ = [
+    "EmbedConfig",
+    "LoadedModel",
+    "WeightsUnavailable",
+    "embed_arrays",
+    "embed_images",
+    "load_resnet18",
+    "resolve_device",
+    "set_cpu_threads",
+]
 
 log = logging.getLogger("precompute")
 EMBEDDING_DIM = 512
@@ -75,6 +84,10 @@ class LoadedModel:
     weights_id: str  #: what the embedding cache keys on (includes the file's hash)
     warnings: list[str]
     gpu: str | None = None  #: the GPU's name when ``device`` is cuda (recorded in the manifest)
+    #: the largest batch the device has taken; lowered (halved) when the GPU runs out of memory, see `_forward`
+    max_batch: int | None = None
+    #: one line per halving, for the run's manifest
+    halvings: list[str] = field(default_factory=list)
 
 
 def resolve_device(requested: str) -> str:
@@ -86,6 +99,13 @@ def resolve_device(requested: str) -> str:
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return requested
+
+
+def set_cpu_threads(threads: int) -> None:
+    """Let torch use ``threads`` CPU threads (a Ray actor's share of its node)."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
 
 
 def _file_sha256(path: Path) -> str:
@@ -201,19 +221,65 @@ def embed_images(
         persistent_workers=False,
         prefetch_factor=4 if config.workers > 0 else None,
     )
-    model = loaded.model
     with torch.inference_mode():
         for images, indices, errors in batches:
-            images = images.to(loaded.device, non_blocking=on_gpu)
-            if on_gpu:
-                images = images.contiguous(memory_format=torch.channels_last)
-                with torch.autocast("cuda", dtype=torch.bfloat16):
-                    vectors = model(images)
-            else:
-                vectors = model(images)
-            vectors = vectors.float().cpu().numpy()
+            vectors = _forward(loaded, images)
             errors = list(errors)
             for i, error in enumerate(errors):
                 if error:
                     vectors[i] = np.nan
             yield indices.numpy(), vectors, errors
+
+
+def embed_arrays(loaded: LoadedModel, images: np.ndarray) -> np.ndarray:
+    """(b, 3, h, w) float32 prepared images → (b, 512) float32 vectors: the step a distributed engine's actors run."""
+    import torch
+
+    with torch.inference_mode():
+        return _forward(loaded, torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))
+
+
+def _forward(loaded: LoadedModel, images) -> np.ndarray:
+    """Run the network on one batch; on a GPU out-of-memory error halve the batch and go on.
+
+    The halved size sticks (``loaded.max_batch``) so later batches do not fail
+    the same way, and each halving is recorded in ``loaded.halvings`` for the
+    manifest. A single image that does not fit is an error worth stopping for.
+    """
+    import torch
+
+    limit = loaded.max_batch or len(images)
+    parts = []
+    start = 0
+    while start < len(images):
+        chunk = images[start : start + limit]
+        try:
+            parts.append(_run_model(loaded, chunk))
+        except torch.OutOfMemoryError:
+            if limit == 1:
+                raise PrecomputeError(
+                    "the GPU ran out of memory on a single image; free the GPU or use --device cpu"
+                ) from None
+            if loaded.device == "cuda":
+                torch.cuda.empty_cache()
+            limit = max(1, limit // 2)
+            loaded.max_batch = limit
+            loaded.halvings.append(f"GPU out of memory at batch {len(chunk)}: batch size halved to {limit}")
+            log.warning("%s", loaded.halvings[-1])
+            continue
+        start += len(chunk)
+    return np.concatenate(parts) if parts else np.empty((0, EMBEDDING_DIM), dtype=np.float32)
+
+
+def _run_model(loaded: LoadedModel, images) -> np.ndarray:
+    import torch
+
+    on_gpu = loaded.device == "cuda"
+    images = images.to(loaded.device, non_blocking=on_gpu)
+    if on_gpu:
+        images = images.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            vectors = loaded.model(images)
+    else:
+        vectors = loaded.model(images)
+    return vectors.float().cpu().numpy()

@@ -27,12 +27,12 @@ from . import __version__
 from .audit import audit_points, write_audit
 from .cluster import ClusterParams, ClusterTree, fit_to_size
 from .embed import EmbedConfig
-from .embed_cache import EmbeddingCache, content_keys, default_cache_dir
+from .embed_cache import content_keys, default_cache_dir
+from .embed_stage import EngineConfig, embed_rows
 from .errors import DataError, PrecomputeError
 from .fuse import FUSIONS, fuse_windows
 from .io import read_dataset
 from .preprocess import PreprocessConfig
-from .progress import counter
 from .reduce import UMAPConfig
 from .rundir import MANIFEST_VERSION, clear_leftovers, write_run
 
@@ -44,7 +44,10 @@ log = logging.getLogger("precompute")
 STAGES = (
     ("read", "precompute.io"),  # 1: the data set's glitches and images, every image decoded once
     ("hash", "precompute.embed_cache"),  # 2: a content key per stored image
-    ("embed", "precompute.preprocess, precompute.embed, precompute.embed_cache"),  # 3: ResNet-18 vectors, cached
+    (
+        "embed",
+        "precompute.embed_stage, precompute.preprocess, precompute.embed, precompute.embed_cache, precompute.embed_ray",
+    ),  # 3: ResNet-18 vectors, cached (local or Ray)
     ("fuse", "precompute.fuse"),  # 4: one vector per glitch from its windows (glitch unit only)
     ("reduce", "precompute.reduce"),  # 5: the UMAP map, cached by its input
     ("cluster", "precompute.cluster"),  # 6: the HDBSCAN tree, and its cut
@@ -75,6 +78,9 @@ class RunConfig:
     cache_dir: Path = field(default_factory=default_cache_dir)
     shard_images: int = 512
     seed: int = 42
+    engine: str = "local"
+    ray_address: str | None = None
+    ray_actors: int | None = None
 
     def __post_init__(self) -> None:
         if self.unit not in ("glitch", "image"):
@@ -84,6 +90,11 @@ class RunConfig:
         if self.fusion not in FUSIONS:
             raise PrecomputeError(f"--fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
         self.embed_config()  # validates weights, device, batch size and workers before any data is read
+        self.engine_config()
+
+    def engine_config(self) -> EngineConfig:
+        """Where the embedding stage runs (local, or Ray at ``ray_address``)."""
+        return EngineConfig(self.engine, self.ray_address, self.ray_actors)
 
     def embed_config(self) -> EmbedConfig:
         """The embedding options, as the embedding stage takes them."""
@@ -105,6 +116,7 @@ class RunConfig:
                 "device": self.device,
                 "batch_size": self.batch_size,
                 "workers": self.workers,
+                **self.engine_config().as_dict(),
             },
             "umap": self.umap.as_dict(),
             "cluster": self.cluster.as_dict(),
@@ -143,6 +155,7 @@ def _versions() -> dict[str, str]:
         "pillow",
         "gwpy",
         "h5py",
+        "ray",
     ):
         try:
             out[package] = version(package)
@@ -189,56 +202,14 @@ def _read(config: RunConfig, progress: _Progress) -> tuple[Any, pd.DataFrame, li
 def _embed(
     config: RunConfig, rows: list[tuple[str, str]], keys: list[str], loader, progress: _Progress
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Stage 3: a vector for every row, from the cache or computed (and cached shard by shard); NaN where it failed."""
-    from .embed import EMBEDDING_DIM, embed_images, load_resnet18
-
-    embed_config = config.embed_config()
-    loaded = load_resnet18(embed_config)
-    progress.warnings.extend(loaded.warnings)
-    fingerprint = {
-        "model": "resnet18",
-        "weights": loaded.weights_id,
-        "preprocess": config.preprocess.as_dict(),
-        "version": 1,
-    }
-    cache = EmbeddingCache(config.cache_dir, fingerprint)
-    progress.warnings.extend(f"embedding cache shard unreadable, re-embedded: {s}" for s in cache.unreadable_shards)
-    todo = [i for i, key in enumerate(keys) if key not in cache]
-    hits = len(rows) - len(todo)
-    failed: dict[int, str] = {}
-    with counter(total=len(todo), desc="embed", unit="image", enabled=progress.show_progress) as bar:
-        for start in range(0, len(todo), config.shard_images):
-            chunk = todo[start : start + config.shard_images]
-            shard_keys, shard_vectors = [], []
-            for indices, vectors, errors in embed_images(
-                [rows[i] for i in chunk], loader, loaded, config.preprocess, embed_config
-            ):
-                for j, vector, error in zip(indices, vectors, errors, strict=True):
-                    row = chunk[int(j)]
-                    if error:
-                        failed[row] = error
-                    else:
-                        shard_keys.append(keys[row])
-                        shard_vectors.append(vector)
-                bar.update(len(indices))
-            cache.put(shard_keys, np.asarray(shard_vectors, dtype=np.float32).reshape(len(shard_keys), -1))
+    """Stage 3: a vector for every row, from the cache or computed by the chosen engine; NaN where it failed."""
+    vectors, info, warnings, failed = embed_rows(
+        rows, keys, loader, embed=config.embed_config(), preprocess=config.preprocess, engine=config.engine_config(),
+        cache_root=config.cache_dir, shard_images=config.shard_images, show_progress=progress.show_progress,
+    )  # fmt: skip
+    progress.warnings.extend(warnings)
     for row, error in failed.items():
         progress.skipped.append({"source": rows[row][1], "reason": f"could not be embedded: {error}"})
-    good = [i for i in range(len(rows)) if i not in failed]
-    vectors = np.full((len(rows), EMBEDDING_DIM), np.nan, dtype=np.float32)
-    if good:
-        vectors[good] = cache.get([keys[i] for i in good])
-    info = {
-        "weights_requested": config.weights,
-        "weights_used": loaded.weights_used,
-        "device": loaded.device,
-        "cache_fingerprint": fingerprint,
-        "cache_folder": str(cache.directory),
-        "embedded": len(todo) - len(failed),
-        "cache_hits": hits,
-    }
-    if loaded.gpu is not None:
-        info["gpu"] = loaded.gpu
     return vectors, info
 
 
@@ -345,6 +316,10 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
 
     progress = _Progress(show_progress)
     started = dt.datetime.now(dt.UTC)
+    if config.engine == "ray" and config.ray_address is not None:
+        from .embed_ray import check_address
+
+        check_address(config.ray_address)  # before anything is read: an unreachable head leaves nothing behind
     leftovers = clear_leftovers(config.out)  # what a killed run left beside config.out
     for note in leftovers:
         log.warning("%s", note)

@@ -15,7 +15,7 @@ from precompute.pipeline import RunConfig, run_pipeline
 from precompute.reduce import UMAPConfig
 from precompute.synth.generate import GenerationResult, generate_dataset
 
-from .helpers import dashboard_plan, link_tree, small_plan
+from .helpers import CLI_PROGRAM, dashboard_plan, link_tree, small_plan, small_run_args
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -44,6 +44,19 @@ def trainingset_copy(synth_set: GenerationResult, tmp_path: Path) -> Path:
     link_tree([(p, root / p.relative_to(synth_set.root)) for p in pngs])
     shutil.copy(synth_set.root / "trainingset_v1d1_metadata.csv", root / "trainingset_v1d1_metadata.csv")
     return root
+
+
+@pytest.fixture(scope="session")
+def reference(synth_set: GenerationResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``precompute run`` (`small_run_args`, local engine) of the shared set, uninterrupted, in its own cache:
+    what interrupted runs and the Ray engine are compared with. Read-only."""
+    base = tmp_path_factory.mktemp("uninterrupted")
+    done = subprocess.run(
+        [sys.executable, "-c", CLI_PROGRAM, "-q", *small_run_args(synth_set.root, base / "run", base / "cache")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return base / "run"
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from precompute.classes import CLASSES
+from precompute.rundir import load_run
 from precompute.synth.generate import GenerationResult
 from precompute.synth.plan import Plan, load_plan
 
@@ -52,3 +55,27 @@ def relayout(synth_set: GenerationResult, dest: Path, layout: str) -> Path:
     link_tree(pairs)
     shutil.copy(synth_set.root / "trainingset_v1d1_metadata.csv", dest / "trainingset_v1d1_metadata.csv")
     return dest
+
+
+#: ``python -m precompute`` as a ``-c`` program, so that a test can put code in front of it
+CLI_PROGRAM = "import sys; from precompute.cli import main; sys.exit(main(sys.argv[1:]))\n"
+
+
+def small_run_args(data: Path, out: Path, cache: Path) -> list[str]:
+    """``precompute run`` on the shared 30-glitch set: random weights, CPU, small batches and shards."""
+    return [
+        "run", "--data", str(data), "--out", str(out), "--cache-dir", str(cache), "--weights", "random",
+        "--device", "cpu", "--workers", "0", "--batch-size", "4", "--cache-shard-size", "8",
+        "--umap-neighbors", "10", "--min-cluster-size", "3", "--min-samples", "2",
+    ]  # fmt: skip
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    """Two runs agree: embeddings to 1e-5, clusters, map, previews, and the audit tables byte for byte."""
+    first, second = load_run(a), load_run(b)
+    np.testing.assert_allclose(first.embeddings(), second.embeddings(), atol=1e-5)
+    np.testing.assert_array_equal(first.points["cluster"], second.points["cluster"])
+    np.testing.assert_allclose(first.points[["x", "y"]], second.points[["x", "y"]], atol=1e-3)
+    assert sorted(p.name for p in (a / "previews").iterdir()) == sorted(p.name for p in (b / "previews").iterdir())
+    for name in ("clusters.csv", "glitches.csv", "corrections.csv"):
+        assert (a / "audit" / name).read_bytes() == (b / "audit" / name).read_bytes(), name

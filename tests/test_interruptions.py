@@ -16,23 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from precompute.rundir import RunError, clear_leftovers, load_run
 
+from .helpers import CLI_PROGRAM, assert_same_run, small_run_args
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
-#: ``python -m precompute`` as a ``-c`` program, so that a test can put code in front of it
-_CLI = "import sys; from precompute.cli import main; sys.exit(main(sys.argv[1:]))\n"
-
-
-def _command(data: Path, out: Path, cache: Path) -> list[str]:
-    return [
-        "run", "--data", str(data), "--out", str(out), "--cache-dir", str(cache), "--weights", "random",
-        "--device", "cpu", "--workers", "0", "--batch-size", "4", "--cache-shard-size", "8",
-        "--umap-neighbors", "10", "--min-cluster-size", "3", "--min-samples", "2",
-    ]  # fmt: skip
 
 
 def _run(args: list[str], *, kill_in: str | None = None) -> subprocess.CompletedProcess:
@@ -47,35 +38,16 @@ def _run(args: list[str], *, kill_in: str | None = None) -> subprocess.Completed
             "    f(*a, **k); os.kill(os.getpid(), signal.SIGKILL)\n"
             f"setattr(m, {name!r}, killed)\n"
         )
-    code = injection + _CLI
+    code = injection + CLI_PROGRAM
     return subprocess.run(
         [sys.executable, "-c", code, "-q", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
 
 
-def _same_result(a: Path, b: Path) -> None:
-    first, second = load_run(a), load_run(b)
-    np.testing.assert_allclose(first.embeddings(), second.embeddings(), atol=1e-5)
-    np.testing.assert_array_equal(first.points["cluster"], second.points["cluster"])
-    np.testing.assert_allclose(first.points[["x", "y"]], second.points[["x", "y"]], atol=1e-3)
-    assert sorted(p.name for p in (a / "previews").iterdir()) == sorted(p.name for p in (b / "previews").iterdir())
-    for name in ("clusters.csv", "glitches.csv", "corrections.csv"):
-        assert (a / "audit" / name).read_bytes() == (b / "audit" / name).read_bytes(), name
-
-
-@pytest.fixture(scope="module")
-def reference(synth_set, tmp_path_factory) -> Path:
-    """An uninterrupted run with the same settings, in its own cache."""
-    base = tmp_path_factory.mktemp("uninterrupted")
-    done = _run(_command(synth_set.root, base / "run", base / "cache"))
-    assert done.returncode == 0, done.stderr
-    return base / "run"
-
-
 def test_i1_killed_mid_embedding_resumes_and_matches(synth_set, reference, tmp_path):
     cache, out = tmp_path / "cache", tmp_path / "run"
     process = subprocess.Popen(
-        [sys.executable, "-c", _CLI, "-q", *_command(synth_set.root, out, cache)],
+        [sys.executable, "-c", CLI_PROGRAM, "-q", *small_run_args(synth_set.root, out, cache)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 240
@@ -87,17 +59,17 @@ def test_i1_killed_mid_embedding_resumes_and_matches(synth_set, reference, tmp_p
     assert 3 <= finished < 15, "the kill should land mid-embedding"
     assert not out.exists()
 
-    resumed = _run(_command(synth_set.root, out, cache))
+    resumed = _run(small_run_args(synth_set.root, out, cache))
     assert resumed.returncode == 0, resumed.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["embedding"]["cache_hits"] >= finished * 8  # finished shards were not embedded again
     assert manifest["embedding"]["embedded"] == 120 - manifest["embedding"]["cache_hits"]
-    _same_result(out, reference)
+    assert_same_run(out, reference)
 
 
 def test_i2_killed_while_writing_the_first_run(synth_set, reference, tmp_path):
     cache, out = tmp_path / "cache", tmp_path / "run"
-    killed = _run(_command(synth_set.root, out, cache), kill_in="precompute.pipeline:write_audit")
+    killed = _run(small_run_args(synth_set.root, out, cache), kill_in="precompute.pipeline:write_audit")
     assert killed.returncode == -signal.SIGKILL
     assert not out.exists()  # nothing half-written where readers look
     leftovers = list(tmp_path.glob(".run.partial-*"))
@@ -112,21 +84,21 @@ def test_i2_killed_while_writing_the_first_run(synth_set, reference, tmp_path):
     assert "interrupted run" in served.stderr
     assert "Traceback" not in served.stderr
 
-    resumed = _run(_command(synth_set.root, out, cache))
+    resumed = _run(small_run_args(synth_set.root, out, cache))
     assert resumed.returncode == 0, resumed.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["embedding"]["embedded"] == 0  # every vector came from the killed run's cache
     assert manifest["umap_map_from_cache"] is True
     assert [note.split(",")[0] for note in manifest["leftovers_cleared"]] == [f"removed {leftovers[0].name}"]
     assert list(tmp_path.glob(".run.*")) == []
-    _same_result(out, reference)
+    assert_same_run(out, reference)
 
 
 def test_i3_killed_while_replacing_a_run_leaves_the_old_one_readable(synth_set, tmp_path):
     cache, out = tmp_path / "cache", tmp_path / "run"
-    assert _run(_command(synth_set.root, out, cache)).returncode == 0
+    assert _run(small_run_args(synth_set.root, out, cache)).returncode == 0
     before = (out / "manifest.json").read_bytes()
-    args = _command(synth_set.root, out, cache)
+    args = small_run_args(synth_set.root, out, cache)
     args[args.index("--min-cluster-size") + 1] = "4"  # a different run replacing the first
     killed = _run(args, kill_in="precompute.pipeline:write_audit")
     assert killed.returncode == -signal.SIGKILL
@@ -141,7 +113,7 @@ def test_i4_killed_between_the_renames_of_a_non_atomic_swap(synth_set, tmp_path)
     """Where the file system has no atomic exchange, a run is replaced by two renames; a kill between them
     leaves the old run aside, and the next writer (or `clear_leftovers`) puts it back."""
     cache, out = tmp_path / "cache", tmp_path / "run"
-    assert _run(_command(synth_set.root, out, cache)).returncode == 0
+    assert _run(small_run_args(synth_set.root, out, cache)).returncode == 0
     before = (out / "manifest.json").read_bytes()
     code = (
         "import os, signal, sys\n"
@@ -152,9 +124,9 @@ def test_i4_killed_between_the_renames_of_a_non_atomic_swap(synth_set, tmp_path)
         "    real(a, b)\n"
         "    if '.old-' in str(b): os.kill(os.getpid(), signal.SIGKILL)\n"
         "rundir.os.rename = rename\n"
-    ) + _CLI
+    ) + CLI_PROGRAM
     killed = subprocess.run(
-        [sys.executable, "-c", code, "-q", *_command(synth_set.root, out, cache)],
+        [sys.executable, "-c", code, "-q", *small_run_args(synth_set.root, out, cache)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert killed.returncode == -signal.SIGKILL

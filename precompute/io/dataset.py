@@ -23,6 +23,7 @@ __all__ = [
     "Dataset",
     "ReadIssue",
     "ReadReport",
+    "load_stored_image",
 ]
 
 #: Columns every glitch table has, in this order (NaN where the source lacks them).
@@ -144,15 +145,21 @@ class Dataset:
 
     def load_image(self, kind: str, source: str) -> np.ndarray:
         """Decode one image (a row of ``images``) to an array, as stored (no crop)."""
-        from .images import load_png
+        return load_stored_image(kind, source)
 
-        if kind == "hdf5":
-            import h5py
 
-            path, key = source.split("::", 1)
-            with h5py.File(path, "r") as h5:
-                return np.asarray(h5[key])
-        return load_png(source)
+def load_stored_image(kind: str, source: str) -> np.ndarray:
+    """Decode one image row (``kind``, ``source``) to an array, as stored: a plain function, so that a
+    distributed engine's workers can call it without the data set object."""
+    from .images import load_png
+
+    if kind == "hdf5":
+        import h5py
+
+        path, key = source.split("::", 1)
+        with h5py.File(path, "r") as h5:
+            return np.asarray(h5[key])
+    return load_png(source)
 
 
 def _window_key(window: str) -> tuple[int, float | str]:
