@@ -24,7 +24,7 @@ export SE_OFFLINE := true
 export DASH_TEST_CHROMEPATH ?= /usr/bin/chromium
 export MPLBACKEND := Agg
 
-.PHONY: help install install-dev demo demo-data demo-run serve test lint format bench clean
+.PHONY: help install install-dev demo demo-data demo-run serve test lint format bench bench-scale clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,11 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed  ## create .venv and install the runtime requirements
+
+# the GPU extra (cuML, requirements-gpu.txt) only where nvidia-smi lists a GPU: tests/test_gpu_paths.py then runs
+$(VENV)/.installed-gpu: requirements-gpu.txt $(VENV)/.installed
+	if nvidia-smi -L 2>/dev/null | grep -q GPU; then $(PY) -m pip install --quiet -r requirements-gpu.txt; fi
+	touch $@
 
 install-dev: $(VENV)/.installed-dev  ## install the test and lint tools too
 
@@ -65,7 +70,7 @@ serve: install  ## serve the dashboard on RUN=path (default: the demo run) at HO
 	@echo "Serving $(or $(RUN),$(DEMO_RUN)) at http://$(HOST):$(PORT)/ (gunicorn; Ctrl-C stops it)"
 	GSX_RUN=$(or $(RUN),$(DEMO_RUN)) GSX_HOST=$(HOST) GSX_PORT=$(PORT) exec $(VENV)/bin/gunicorn app:server
 
-test: install-dev  ## install everything (Chromium and podman too) and run the whole test suite
+test: install-dev $(VENV)/.installed-gpu  ## install everything (Chromium and podman too) and run the whole test suite
 	scripts/ensure-chromium.sh
 	GSX_CONTAINERS_CONF=$(CURDIR)/build/containers.conf scripts/ensure-podman.sh
 	CONTAINERS_CONF=$(CURDIR)/build/containers.conf GSX_REQUIRE_CONTAINER_TEST=1 $(PY) -m pytest $(PYTEST_ARGS)
@@ -78,12 +83,23 @@ format: install-dev  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: install  ## run the benchmarks (prints tables; see docs/benchmarks.md)
+bench: install  ## run the benchmarks at everyday sizes (prints tables; see docs/benchmarks.md)
 	$(PY) benchmarks/bench_synth.py
 	$(PY) benchmarks/bench_embed.py
+	$(PY) benchmarks/bench_engines.py
+	$(PY) benchmarks/bench_knn.py --sizes 20000 --methods exact,ours
 	$(PY) benchmarks/bench_umap.py
 	$(PY) benchmarks/bench_recluster.py
 	$(PY) benchmarks/bench_explorer.py
+
+# Hours on 2 cores: the archive's sizes (issue 18); synthetic vectors after the embedding stage.
+bench-scale: install  ## the benchmarks at the archive's size: k-NN, UMAP, re-cut, audit and dashboard at 100k-700k
+	$(PY) benchmarks/bench_knn.py --sizes 100000 --methods exact,faiss-ivf,ours
+	$(PY) benchmarks/bench_knn.py --sizes 700000 --methods ours --search-k 60
+	$(PY) benchmarks/bench_umap.py --sizes 100000,300000,700000 --transform 10000
+	$(PY) benchmarks/bench_recluster.py --sizes 100000,300000,700000
+	$(PY) benchmarks/bench_audit.py --sizes 100000,300000,700000
+	$(PY) benchmarks/bench_explorer.py --sizes 100000,300000,700000
 
 clean:  ## remove caches (keeps .venv and data/)
 	rm -rf .pytest_cache .ruff_cache test-artifacts

@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+from benchmarks._data import image_rows
 from benchmarks._machine import machine_line
 from precompute.embed import EmbedConfig, embed_images, load_resnet18
-from precompute.io import read_dataset
+from precompute.io.dataset import load_stored_image
 from precompute.preprocess import PreprocessConfig
 
 
@@ -102,17 +103,7 @@ def main() -> None:
     import torchvision
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = args.data
-        if data is None:
-            from precompute.synth.generate import generate_dataset
-            from precompute.synth.plan import Plan, load_plan
-
-            plan = Plan.from_dict({**load_plan().source, "min_per_morphology": 1})
-            data = generate_dataset(
-                Path(tmp) / "set", glitches=max(24, args.images // 4), seed=5, plan=plan, show_progress=False
-            ).root
-        dataset = read_dataset(data, verify=False, show_progress=False)
-        distinct = list(zip(dataset.images["kind"], dataset.images["source"], strict=True))
+        distinct = image_rows(args.data, args.images, Path(tmp))
         rows = (distinct * args.repeat)[: args.images]
         seed_pre = PreprocessConfig(crop="none", colour="grey", height=224, width=224)
         ours_pre = PreprocessConfig()
@@ -129,16 +120,16 @@ def main() -> None:
         results = [
             (
                 "seed: whole figure, grey, 224x224, no workers, fp32",
-                _throughput(rows, dataset.load_image, seed_pre, seed_cfg),
+                _throughput(rows, load_stored_image, seed_pre, seed_cfg),
             ),
             (
                 f"ours: plot area, energy, 140x170, batch {args.batch}, {args.workers} workers"
                 + (", bf16" if device == "cuda" else ""),
-                _throughput(rows, dataset.load_image, ours_pre, ours_cfg),
+                _throughput(rows, load_stored_image, ours_pre, ours_cfg),
             ),
             (
                 f"decode + preprocess only (ours, {args.workers} workers)",
-                _decode_only(rows, dataset.load_image, ours_pre, args.workers, args.batch),
+                _decode_only(rows, load_stored_image, ours_pre, args.workers, args.batch),
             ),
             (
                 f"network only (ready tensors on {device}, batch {args.batch})",
@@ -151,7 +142,7 @@ def main() -> None:
         for name, rate in results:
             print(f"| {name} | {rate:.1f} | {rate / base:.2f}x |")
         if args.agreement:
-            print(_agreement(rows[: args.agreement], dataset.load_image, ours_pre, ours_cfg))
+            print(_agreement(rows[: args.agreement], load_stored_image, ours_pre, ours_cfg))
 
 
 if __name__ == "__main__":

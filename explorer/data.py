@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass, fields
@@ -40,6 +41,8 @@ from precompute.rundir import Run, load_run
 
 from .figures import colour_modes
 from .review import ReviewOff, ReviewStore, open_review
+
+log = logging.getLogger("explorer")
 
 __all__ = ["ClusterView", "ExplorerData", "default_cache_dir"]
 
@@ -227,13 +230,36 @@ class ExplorerData:
     # -- neighbours -------------------------------------------------------------
 
     def neighbours(self, point: int, k: int = 8) -> list[tuple[int, float]]:
-        """The ``k`` nearest points to ``point`` in embedding space (cosine similarity), nearest first."""
+        """The ``k`` nearest points to ``point`` in embedding space (cosine similarity), nearest first.
+
+        Read from the audit's own neighbour search (``audit/neighbours.npy``: exact or approximate by size,
+        `precompute.audit.neighbours`), so the panel and the audit's evidence name the same neighbours and a
+        click costs k dot products, not a pass over every vector. Runs without the file are searched here.
+        """
+        k = min(k, self.n_points - 1)
+        table = self.neighbour_table
+        if table is not None and k <= table.shape[1]:
+            nearest = np.asarray(table[point, :k], dtype=np.intp)
+            similarity = self.embeddings[nearest] @ self.embeddings[point]
+            return [(int(i), float(s)) for i, s in zip(nearest, similarity, strict=True)]
         similarity = self.embeddings @ self.embeddings[point]
         similarity[point] = -np.inf
-        k = min(k, self.n_points - 1)
         nearest = np.argpartition(-similarity, k)[:k] if k < self.n_points - 1 else np.arange(self.n_points)
         nearest = nearest[np.argsort(-similarity[nearest], kind="stable")]
         return [(int(i), float(similarity[i])) for i in nearest if i != point][:k]
+
+    @cached_property
+    def neighbour_table(self) -> np.ndarray | None:
+        """``audit/neighbours.npy`` memory-mapped, when the run has one of the right length."""
+        path = self.run.root / "audit" / "neighbours.npy"
+        if not path.exists():
+            return None
+        try:
+            table = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            log.warning("ignoring %s (%s); neighbours are searched per click instead", path, exc)
+            return None
+        return table if table.ndim == 2 and len(table) == self.n_points else None
 
     # -- re-clustering ------------------------------------------------------------
 

@@ -248,6 +248,16 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, formats: list[str]) -
     red.add_argument("--umap-neighbors", type=int, default=umap_defaults.n_neighbors)
     red.add_argument("--umap-min-dist", type=float, default=umap_defaults.min_dist)
     red.add_argument("--umap-metric", default=umap_defaults.metric)
+    red.add_argument(
+        "--umap-backend", choices=["auto", "umap-learn", "cuml"], default=umap_defaults.backend,
+        help="who fits the map: umap-learn (CPU) or cuML's UMAP (GPU, requirements-gpu.txt); auto: cuML where it "
+        "is installed and sees a GPU (default)",
+    )  # fmt: skip
+    red.add_argument(
+        "--map-from", type=Path, default=None, metavar="RUN",
+        help="place the points on RUN's map instead of fitting a new one: glitches RUN has keep their places, "
+        "new ones are placed with UMAP's transform (for data sets that grow)",
+    )  # fmt: skip
     clu = parser.add_argument_group("HDBSCAN")
     clu.add_argument("--min-cluster-size", type=int, default=cluster_defaults.min_cluster_size)
     clu.add_argument("--min-samples", type=int, default=cluster_defaults.min_samples)
@@ -295,7 +305,11 @@ def _run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         workers=args.workers,
         umap=UMAPConfig(
-            n_neighbors=args.umap_neighbors, min_dist=args.umap_min_dist, metric=args.umap_metric, seed=args.seed
+            n_neighbors=args.umap_neighbors,
+            min_dist=args.umap_min_dist,
+            metric=args.umap_metric,
+            seed=args.seed,
+            backend=args.umap_backend,
         ),
         cluster=ClusterParams(args.min_cluster_size, args.min_samples, args.cluster_selection, args.cluster_epsilon),
         cache_dir=args.cache_dir,
@@ -304,6 +318,7 @@ def _run(args: argparse.Namespace) -> int:
         engine=args.engine,
         ray_address=args.ray_address,
         ray_actors=args.ray_actors,
+        map_from=args.map_from,
     )
     summary = run_pipeline(config, argv=[sys.executable, "-m", "precompute", *sys.argv[1:]])
     print(

@@ -81,6 +81,7 @@ class RunConfig:
     engine: str = "local"
     ray_address: str | None = None
     ray_actors: int | None = None
+    map_from: Path | None = None  #: place the points on this earlier run's map instead of fitting one
 
     def __post_init__(self) -> None:
         if self.unit not in ("glitch", "image"):
@@ -121,6 +122,7 @@ class RunConfig:
             "umap": self.umap.as_dict(),
             "cluster": self.cluster.as_dict(),
             "cache_dir": str(self.cache_dir),
+            "map_from": str(self.map_from) if self.map_from else None,
             "seed": self.seed,
         }
 
@@ -235,6 +237,46 @@ def _points(
     return points, point_vectors
 
 
+def _reduce(
+    config: RunConfig, points: pd.DataFrame, vectors: np.ndarray, embed_info: dict[str, Any], progress: _Progress
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Stage 5: the map, fitted (or from the cache), or the points placed on an earlier run's map (``map_from``).
+
+    Returns the coordinates and the manifest's map entries.
+    """
+    from .reduce import place_on_map, reduce_cached, resolve_backend
+    from .rundir import load_run
+
+    if config.map_from is None:
+        coords, reused, model = reduce_cached(vectors, config.umap, progress.warnings, config.cache_dir)
+        backend = resolve_backend(config.umap.backend)
+        return coords, {"umap_map_from_cache": reused, "umap_model": str(model), "umap_backend": backend}
+    earlier = load_run(config.map_from)
+    model = earlier.manifest.get("umap_model")
+    if not model or not Path(model).is_file():
+        raise PrecomputeError(
+            f"--map-from {config.map_from}: its UMAP model {model or '(not recorded)'} is not there (runs before "
+            "2026-11-30 did not keep one, or the cache was cleared); fit a new map by leaving out --map-from"
+        )
+    before = earlier.manifest["embedding"]["cache_fingerprint"], earlier.manifest["parameters"]["fusion"]
+    if before != (embed_info["cache_fingerprint"], config.fusion):
+        raise PrecomputeError(
+            f"--map-from {config.map_from}: its vectors were made differently (embedding {before[0]}, fusion "
+            f"{before[1]}; this run: {embed_info['cache_fingerprint']}, {config.fusion}); a map can only take "
+            "vectors made the same way"
+        )
+    coords, placement = place_on_map(
+        vectors, points["gravityspy_id"].to_numpy(), model=Path(model), earlier_ids=earlier.points["gravityspy_id"].to_numpy(),
+        earlier_vectors=earlier.embeddings(), earlier_coords=earlier.points[["x", "y"]].to_numpy(np.float32),
+        run=str(config.map_from),
+    )  # fmt: skip
+    progress.warnings.append(
+        f"the map is {config.map_from}'s: {placement.placed} glitch(es) placed on it with UMAP's transform, "
+        f"{placement.kept} kept their places"
+    )
+    return coords, {"umap_map_from_cache": False, "umap_model": str(model), "map_from": placement.as_dict()}
+
+
 def _cluster(config: RunConfig, coords: np.ndarray, progress: _Progress) -> tuple[ClusterParams, ClusterTree, Any]:
     """Stage 6: the tree for the run's min_samples (settings lowered to what the data allows), and its cut."""
     params, notes = fit_to_size(config.cluster, len(coords))
@@ -292,7 +334,7 @@ def _manifest(
         },
         "parameters": config.parameters(),
         "cluster_params_used": run["params"].as_dict(),
-        "umap_map_from_cache": run["map_reused"],
+        **run["map_info"],
         "embedding": run["embed_info"],
         "n_points": run["n_points"],
         "n_clusters": result.n_clusters,
@@ -312,7 +354,6 @@ def _manifest(
 def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[str] | None = None) -> RunSummary:
     """Run every stage of `STAGES` and write ``config.out``; see the module docstring."""
     from .previews import link_previews
-    from .reduce import reduce_cached
 
     progress = _Progress(show_progress)
     started = dt.datetime.now(dt.UTC)
@@ -330,9 +371,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
     ok = ~np.isnan(vectors).any(axis=1)
     images = images.assign(key=keys)[ok].reset_index(drop=True)
     points, point_vectors = _points(config, dataset.glitches, images, vectors[ok], windows, progress)  # 4
-    coords, map_reused = progress.stage(
-        "reduce", reduce_cached, point_vectors, config.umap, progress.warnings, config.cache_dir
-    )  # 5
+    coords, map_info = progress.stage("reduce", _reduce, config, points, point_vectors, embed_info, progress)  # 5
     params, tree, result = _cluster(config, coords, progress)  # 6
     points = points.assign(
         x=coords[:, 0], y=coords[:, 1], cluster=result.labels, probability=result.probabilities,
@@ -347,7 +386,7 @@ def run_pipeline(config: RunConfig, *, show_progress: bool = True, argv: list[st
     progress.warnings.extend(tables.summary.warnings)
     manifest = _manifest(
         config, dataset, windows, started, argv, result=result, progress=progress, params=params,
-        map_reused=map_reused, embed_info=embed_info, n_points=len(points), leftovers=leftovers, audit=tables,
+        map_info=map_info, embed_info=embed_info, n_points=len(points), leftovers=leftovers, audit=tables,
     )  # fmt: skip
     image_table = images[["gravityspy_id", "window", "kind", "source", "key", "energy_mean", "energy_p99"]]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +107,21 @@ def test_neighbours_are_the_closest_in_embedding_space(data):
     similarity = vectors @ vectors[5]
     similarity[5] = -np.inf
     assert [i for i, _ in found] == list(np.argsort(-similarity, kind="stable")[:6])
+
+
+def test_the_neighbour_panel_reads_the_audits_own_search_and_searches_itself_without_it(data, small_run, tmp_path):
+    table = np.load(small_run / "audit" / "neighbours.npy")
+    assert table.shape == (data.n_points, min(20, data.n_points - 1))
+    assert data.neighbour_table is not None
+    assert [i for i, _ in data.neighbours(7, k=8)] == list(table[7, :8])  # the same neighbours the audit used
+    copy = tmp_path / "run"
+    shutil.copytree(small_run, copy, symlinks=True)
+    (copy / "audit" / "neighbours.npy").unlink()
+    older = ExplorerData(copy, cache_dir=tmp_path / "cache2")
+    assert older.neighbour_table is None
+    searched, read = older.neighbours(7, k=8), data.neighbours(7, k=8)
+    assert [i for i, _ in searched] == [i for i, _ in read]
+    assert [s for _, s in searched] == pytest.approx([s for _, s in read], abs=1e-5)
 
 
 def test_only_this_runs_previews_are_served(client):

@@ -62,6 +62,12 @@ class AuditTables:
     deep_dive: pd.DataFrame = field(default_factory=pd.DataFrame)
     params: FindingParams = field(default_factory=FindingParams)
     params_hash: str = ""
+    #: (n, ≤ NEIGHBOURS_KEPT) each point's nearest neighbours, nearest first: the dashboard's neighbour panel
+    neighbours: np.ndarray | None = None
+
+
+#: Columns of the neighbour search kept in ``audit/neighbours.npy`` (the dashboard shows 8)
+NEIGHBOURS_KEPT = 20
 
 
 def params_hash(run_parameters: dict[str, Any], params: FindingParams) -> str:
@@ -131,6 +137,7 @@ def audit_points(
         deep_dive=dive_members,
         params=params,
         params_hash=digest,
+        neighbours=neighbours[:, :NEIGHBOURS_KEPT].astype(np.int32),
     )
 
 
@@ -176,4 +183,7 @@ def write_audit(folder: Path, tables: AuditTables) -> None:
             **tables.params.as_dict(),
         },
     }
+    if tables.neighbours is not None:
+        with atomic_path(folder / "neighbours.npy", suffix=".npy") as tmp, open(tmp, "wb") as handle:
+            np.save(handle, tables.neighbours)
     write_text_atomic(folder / "summary.json", json.dumps(summary, indent=2, default=json_default) + "\n")
