@@ -200,7 +200,7 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
             patch, t_colours = _callback(url, app_map, "..map.figure..", [{**colour[0], "value": params}, *colour[1:]])
             _, t_metrics = _callback(url, app_map, "cluster-metrics.children", [{**store, "value": params}, source])
             _, t_findings = _callback(url, app_map, "findings.children", [{**store, "value": params}])
-            _, t_audit = _callback(url, app_map, "audit-grid.rowData", [{**store, "value": params}])
+            _, t_audit = _callback(url, app_map, "audit-grid.rowData", [{**store, "value": params}, colour[2]])
             every = t_tables + t_colours + t_metrics + t_findings + t_audit
             return t_tables + t_colours, every, len(tables), len(patch)
 

