@@ -45,7 +45,8 @@ def _discrete(codes: np.ndarray, colours: list[str], names: list[str]) -> Colour
     counts = np.bincount(codes, minlength=k)
     return Colouring(
         marker={
-            "color": codes.astype(np.int16),
+            # one byte a point where the categories fit (0.9 MB at 700k points, base64), else two
+            "color": codes.astype(np.uint8 if k <= 256 else np.int16),
             "colorscale": scale or [[0, NOISE_COLOUR], [1, NOISE_COLOUR]],
             "cmin": -0.5,
             "cmax": k - 0.5,

@@ -258,6 +258,10 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, formats: list[str]) -
         help="place the points on RUN's map instead of fitting a new one: glitches RUN has keep their places, "
         "new ones are placed with UMAP's transform (for data sets that grow)",
     )  # fmt: skip
+    red.add_argument(
+        "--no-map-model", dest="keep_map_model", action="store_false",
+        help="do not keep the fitted UMAP model in the cache (about 5.5 KB a point; --map-from needs it)",
+    )  # fmt: skip
     clu = parser.add_argument_group("HDBSCAN")
     clu.add_argument("--min-cluster-size", type=int, default=cluster_defaults.min_cluster_size)
     clu.add_argument("--min-samples", type=int, default=cluster_defaults.min_samples)
@@ -319,6 +323,7 @@ def _run(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         ray_actors=args.ray_actors,
         map_from=args.map_from,
+        keep_map_model=args.keep_map_model,
     )
     summary = run_pipeline(config, argv=[sys.executable, "-m", "precompute", *sys.argv[1:]])
     print(

@@ -82,6 +82,7 @@ class RunConfig:
     ray_address: str | None = None
     ray_actors: int | None = None
     map_from: Path | None = None  #: place the points on this earlier run's map instead of fitting one
+    keep_map_model: bool = True  #: keep the fitted UMAP model beside the map, for later --map-from runs
 
     def __post_init__(self) -> None:
         if self.unit not in ("glitch", "image"):
@@ -123,6 +124,7 @@ class RunConfig:
             "cluster": self.cluster.as_dict(),
             "cache_dir": str(self.cache_dir),
             "map_from": str(self.map_from) if self.map_from else None,
+            "keep_map_model": self.keep_map_model,
             "seed": self.seed,
         }
 
@@ -248,15 +250,18 @@ def _reduce(
     from .rundir import load_run
 
     if config.map_from is None:
-        coords, reused, model = reduce_cached(vectors, config.umap, progress.warnings, config.cache_dir)
+        coords, reused, model = reduce_cached(
+            vectors, config.umap, progress.warnings, config.cache_dir, keep_model=config.keep_map_model
+        )
         backend = resolve_backend(config.umap.backend)
-        return coords, {"umap_map_from_cache": reused, "umap_model": str(model), "umap_backend": backend}
+        return coords, {"umap_map_from_cache": reused, "umap_model": model and str(model), "umap_backend": backend}
     earlier = load_run(config.map_from)
     model = earlier.manifest.get("umap_model")
     if not model or not Path(model).is_file():
         raise PrecomputeError(
             f"--map-from {config.map_from}: its UMAP model {model or '(not recorded)'} is not there (runs before "
-            "2026-11-30 did not keep one, or the cache was cleared); fit a new map by leaving out --map-from"
+            "2026-11-30 and runs with --no-map-model keep none, or the cache was cleared); fit a new map by leaving "
+            "out --map-from"
         )
     before = earlier.manifest["embedding"]["cache_fingerprint"], earlier.manifest["parameters"]["fusion"]
     if before != (embed_info["cache_fingerprint"], config.fusion):

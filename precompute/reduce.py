@@ -136,12 +136,13 @@ def model_path(coords_path: Path) -> Path:
 
 
 def reduce_cached(
-    vectors: np.ndarray, config: UMAPConfig, warnings: list[str], cache_dir: Path
-) -> tuple[np.ndarray, bool, Path]:
+    vectors: np.ndarray, config: UMAPConfig, warnings: list[str], cache_dir: Path, *, keep_model: bool = True
+) -> tuple[np.ndarray, bool, Path | None]:
     """`reduce_umap`, reusing the coordinates of an earlier fit on the same vectors and settings.
 
     Returns the coordinates, whether they came from the cache (`map_path`,
-    written atomically), and the fitted model's path. The fitted model is kept beside them, so
+    written atomically), and the fitted model's path (None when not kept: it
+    holds the fitted vectors, about 5.5 KB a point). The fitted model is kept beside them, so
     that a later run can place new glitches on this map (`place_on_map`).
     """
     from .atomic import atomic_path
@@ -155,15 +156,17 @@ def reduce_cached(
                     warnings.append(
                         f"UMAP n_neighbors lowered from {config.n_neighbors} to {len(vectors) - 1}: only {len(vectors)} points"
                     )
-                return coords, True, model_path(path)
+                model = model_path(path)
+                return coords, True, model if model.is_file() else None
         except (OSError, ValueError) as exc:
             log.warning("cached UMAP map %s is unreadable (%s); fitting again", path, exc)
     coords, reducer = _fit(np.ascontiguousarray(vectors, dtype=np.float32), config, warnings)
-    with atomic_path(model_path(path), suffix=".pkl") as tmp, open(tmp, "wb") as handle:
-        pickle.dump(reducer, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    if keep_model:
+        with atomic_path(model_path(path), suffix=".pkl") as tmp, open(tmp, "wb") as handle:
+            pickle.dump(reducer, handle, protocol=pickle.HIGHEST_PROTOCOL)
     with atomic_path(path, suffix=".npy") as tmp, open(tmp, "wb") as handle:
         np.save(handle, coords)
-    return coords, False, model_path(path)
+    return coords, False, model_path(path) if keep_model else None
 
 
 @dataclass

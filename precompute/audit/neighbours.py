@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "Evidence",
@@ -128,7 +129,7 @@ def mixing_evidence(
     """
     labels = np.asarray(labels)
     total = len(labels)
-    _, all_shares = np.unique(labels, return_counts=True)
+    all_shares = pd.Series(labels).value_counts().to_numpy()  # by hashing: every member, before the sample
     if total > _EVIDENCE_SAMPLE:
         keep = np.random.default_rng(seed).choice(total, _EVIDENCE_SAMPLE, replace=False)
         embeddings, labels = embeddings[keep], labels[keep]
