@@ -358,7 +358,7 @@ class ExplorerData:
     def _compute_view(self, params: ClusterParams, source: str = "label") -> ClusterView:
         tree = self.tree(params.min_samples)
         with self._numba_lock:
-            result = tree.cut(params)
+            result = tree.cut(params, outliers=False)  # the dashboard shows no outlier scores
         labels = result.labels.astype(np.int32)
         probabilities = result.probabilities.astype(np.float32)
         human = self.labels_for(source)

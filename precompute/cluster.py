@@ -151,7 +151,7 @@ class ClusterResult:
     params: ClusterParams
     labels: np.ndarray  #: int, NOISE_LABEL for noise; clusters numbered 0..k-1 by decreasing size
     probabilities: np.ndarray  #: membership strength in [0, 1] (0 for noise)
-    outlier_scores: np.ndarray  #: GLOSH outlier score in [0, 1]
+    outlier_scores: np.ndarray  #: GLOSH outlier score in [0, 1]; NaN when the cut was asked not to compute them
     persistence: np.ndarray  #: per cluster (index = label): its stability, normalised to its maximum
 
     @property
@@ -197,8 +197,12 @@ class ClusterTree:
         """Restore a tree saved as its ``linkage`` array."""
         return cls(linkage, min_samples)
 
-    def cut(self, params: ClusterParams) -> ClusterResult:
-        """Condense and cut the tree with ``params`` (its ``min_samples`` must be this tree's)."""
+    def cut(self, params: ClusterParams, *, outliers: bool = True) -> ClusterResult:
+        """Condense and cut the tree with ``params`` (its ``min_samples`` must be this tree's).
+
+        ``outliers=False`` skips the GLOSH scores (NaN instead): the dashboard's re-cut does not show them,
+        and at 700,000 points they are a sizeable part of the cut.
+        """
         from fast_hdbscan.hdbscan import (
             cluster_epsilon_search,
             cluster_tree_from_condensed_tree,
@@ -234,7 +238,7 @@ class ClusterTree:
             params=params,
             labels=labels,
             probabilities=np.asarray(strengths, dtype=np.float64),
-            outlier_scores=_glosh(condensed, self.n_points),
+            outlier_scores=_glosh(condensed, self.n_points) if outliers else np.full(self.n_points, np.nan),
             persistence=persistence,
         )
 
