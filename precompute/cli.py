@@ -18,8 +18,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import DataError, PrecomputeError
+
+if TYPE_CHECKING:
+    from .reduce import UMAPConfig
 
 __all__ = ["main"]
 
@@ -244,6 +248,16 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, formats: list[str]) -
     emb.add_argument("--batch-size", type=_positive_int, default=64)
     emb.add_argument("--workers", type=int, default=2, help="DataLoader and preview processes (default: 2)")
     _add_engine_arguments(parser)
+    _add_map_arguments(parser, umap_defaults)
+    clu = parser.add_argument_group("HDBSCAN")
+    clu.add_argument("--min-cluster-size", type=int, default=cluster_defaults.min_cluster_size)
+    clu.add_argument("--min-samples", type=int, default=cluster_defaults.min_samples)
+    clu.add_argument("--cluster-selection", choices=["eom", "leaf"], default=cluster_defaults.selection_method)
+    clu.add_argument("--cluster-epsilon", type=float, default=cluster_defaults.epsilon)
+    parser.add_argument("--seed", type=int, default=42, help="seed of UMAP and of random weights (default: 42)")
+
+
+def _add_map_arguments(parser: argparse.ArgumentParser, umap_defaults: UMAPConfig) -> None:
     red = parser.add_argument_group("UMAP")
     red.add_argument("--umap-neighbors", type=int, default=umap_defaults.n_neighbors)
     red.add_argument("--umap-min-dist", type=float, default=umap_defaults.min_dist)
@@ -262,12 +276,6 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, formats: list[str]) -
         "--no-map-model", dest="keep_map_model", action="store_false",
         help="do not keep the fitted UMAP model in the cache (about 5.5 KB a point; --map-from needs it)",
     )  # fmt: skip
-    clu = parser.add_argument_group("HDBSCAN")
-    clu.add_argument("--min-cluster-size", type=int, default=cluster_defaults.min_cluster_size)
-    clu.add_argument("--min-samples", type=int, default=cluster_defaults.min_samples)
-    clu.add_argument("--cluster-selection", choices=["eom", "leaf"], default=cluster_defaults.selection_method)
-    clu.add_argument("--cluster-epsilon", type=float, default=cluster_defaults.epsilon)
-    parser.add_argument("--seed", type=int, default=42, help="seed of UMAP and of random weights (default: 42)")
 
 
 def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
