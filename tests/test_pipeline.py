@@ -16,7 +16,7 @@ from PIL import Image
 from precompute.cluster import ClusterParams
 from precompute.errors import PrecomputeError
 from precompute.pipeline import RunConfig, run_pipeline
-from precompute.reduce import UMAPConfig
+from precompute.reduce import UMAPConfig, resolve_backend
 from precompute.rundir import RunError, load_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,12 @@ def test_manifest_records_inputs_parameters_versions_and_timings(run):
     assert manifest["manifest_version"] == 1
     assert manifest["data"]["format"] == "trainingset"
     assert manifest["data"]["n_glitches"] == 30
-    assert manifest["parameters"]["umap"] == {"n_neighbors": 10, "min_dist": 0.1, "metric": "cosine", "seed": 42}
+    assert manifest["parameters"]["umap"] == {
+        "n_neighbors": 10, "min_dist": 0.1, "metric": "cosine", "seed": 42, "backend": "auto",
+    }  # fmt: skip
+    assert manifest["umap_backend"] == resolve_backend("auto")  # umap-learn here; cuML on a GPU machine
+    assert Path(manifest["umap_model"]).is_file()  # kept for --map-from
+    assert manifest["embedding"]["engine"] == "local"
     assert manifest["parameters"]["cluster"]["min_samples"] == 2
     assert manifest["embedding"]["weights_used"] == "random:seed=42"
     assert manifest["embedding"]["device"] == "cpu"
