@@ -258,12 +258,14 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, formats: list[str]) -
 
 
 def _add_map_arguments(parser: argparse.ArgumentParser, umap_defaults: UMAPConfig) -> None:
+    from .reduce import BACKENDS
+
     red = parser.add_argument_group("UMAP")
     red.add_argument("--umap-neighbors", type=int, default=umap_defaults.n_neighbors)
     red.add_argument("--umap-min-dist", type=float, default=umap_defaults.min_dist)
     red.add_argument("--umap-metric", default=umap_defaults.metric)
     red.add_argument(
-        "--umap-backend", choices=["auto", "umap-learn", "cuml"], default=umap_defaults.backend,
+        "--umap-backend", choices=BACKENDS, default=umap_defaults.backend,
         help="who fits the map: umap-learn (CPU) or cuML's UMAP (GPU, requirements-gpu.txt); auto: cuML where it "
         "is installed and sees a GPU (default)",
     )  # fmt: skip
@@ -279,9 +281,11 @@ def _add_map_arguments(parser: argparse.ArgumentParser, umap_defaults: UMAPConfi
 
 
 def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    from .embed_stage import ENGINES, EngineConfig
+
     engine = parser.add_argument_group("where embedding runs")
     engine.add_argument(
-        "--engine", choices=["local", "ray"], default="local",
+        "--engine", choices=ENGINES, default=EngineConfig().engine,
         help="where embedding runs: local (torch here, the default) or ray (Ray Data: decoding as CPU tasks, "
         "ResNet-18 in an actor pool, one GPU per actor; see docs/pipeline.md)",
     )  # fmt: skip
