@@ -12,8 +12,12 @@ each with the real ``app.py`` in its own process, and measures:
   browser downloads before the map is usable);
 - drawn: seconds from navigation until the WebGL canvas has pixels, in
   headless Chromium (software GL here: a real GPU draws faster);
-- re-cluster: server time of the callbacks a min_cluster_size change fires
-  (cluster table + recolour), first cut (cold) and repeated (cached cut);
+- re-cluster: server time of the callbacks a min_cluster_size change fires:
+  the cut's cluster table + recolour, first cut (cold) and repeated (cached
+  cut); and every callback of the change, the findings included (the table's
+  flags, the failure modes), which follow the table in their own callbacks;
+- recolour patch: bytes of a recolouring by cluster (categories) and by
+  suspicion (a continuous scale);
 - hover: the tooltip callback's server time and a thumbnail fetch, p50/p95.
 
     python benchmarks/bench_explorer.py [--sizes 34000,100000] [--no-browser]
@@ -199,13 +203,16 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
             tables, t_tables = _callback(url, app_map, "cluster-grid.rowData", [{**store, "value": params}, source])
             patch, t_colours = _callback(url, app_map, "..map.figure..", [{**colour[0], "value": params}, *colour[1:]])
             _, t_metrics = _callback(url, app_map, "cluster-metrics.children", [{**store, "value": params}, source])
+            _, t_flags = _callback(url, app_map, "cluster-flags.data", [{**store, "value": params}, source])
             _, t_findings = _callback(url, app_map, "findings.children", [{**store, "value": params}])
             _, t_audit = _callback(url, app_map, "audit-grid.rowData", [{**store, "value": params}, colour[2]])
-            every = t_tables + t_colours + t_metrics + t_findings + t_audit
+            every = t_tables + t_colours + t_metrics + t_flags + t_findings + t_audit
             return t_tables + t_colours, every, len(tables), len(patch)
 
         _, _, table_bytes, patch_bytes = fire(base)
         payload = len(page) + len(layout) + table_bytes + patch_bytes
+        by_value = [{**colour[0], "value": base}, {**colour[1], "value": "suspicion"}, colour[2]]
+        continuous, _ = _callback(url, app_map, "..map.figure..", by_value)  # a colour scale, not categories
         cold, warm, every = [], [], []
         for size in (60, 80, 120):
             params = {**base, "min_cluster_size": size}
@@ -229,6 +236,7 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
         "n": n,
         "payload_mb": payload / 1e6,
         "patch_mb": patch_bytes / 1e6,
+        "patch_continuous_mb": len(continuous) / 1e6,
         "drawn_s": drawn,
         "recluster_cold_s": statistics.median(cold),
         "recluster_warm_s": statistics.median(warm),
@@ -251,13 +259,14 @@ def main() -> None:
         sys.exit("no preview WebP: run `make demo-run` first or pass --preview FILE")
     print(machine_line())
     print()
-    print("| points | initial payload | recolour patch | scatter drawn | re-cluster: table + colours (first cut) | (cached cut) | every callback of the change | hover callback p50/p95 | thumbnail p50/p95 |")  # fmt: skip
+    print("| points | initial payload | recolour patch (clusters / suspicion) | scatter drawn | re-cluster: table + colours (first cut) | (cached cut) | every callback of the change | hover callback p50/p95 | thumbnail p50/p95 |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
             r = measure(n, Path(tmp), preview, not args.no_browser)
             print(
-                f"| {n:,} | {r['payload_mb']:.2f} MB | {r['patch_mb']:.2f} MB | {r['drawn_s']:.1f} s | "
+                f"| {n:,} | {r['payload_mb']:.2f} MB | {r['patch_mb']:.2f} / {r['patch_continuous_mb']:.2f} MB | "
+                f"{r['drawn_s']:.1f} s | "
                 f"{r['recluster_cold_s']:.3f} s | {r['recluster_warm_s']:.3f} s | {r['recluster_all_s']:.2f} s | "
                 f"{r['hover_p50_ms']:.0f}/{r['hover_p95_ms']:.0f} ms | {r['thumb_p50_ms']:.1f}/{r['thumb_p95_ms']:.1f} ms |",
                 flush=True,

@@ -49,7 +49,7 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
 
     data = ExplorerData(run_path, cache_dir=cache_dir)
     if warm:
-        data.view(data.run_params)
+        data.findings(data.view(data.run_params))
     jobs = diskcache.Cache(str(data.cache_dir / "jobs"))
     manager = dash.DiskcacheManager(jobs)
     app = dash.Dash(

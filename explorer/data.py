@@ -7,9 +7,13 @@ the clustering look like for these parameters.
 
 Re-clustering is the pipeline's own code (`precompute.cluster.ClusterTree`,
 `precompute.audit.metrics.cluster_table`, `precompute.audit.findings`), not a
-copy. Trees (one per ``min_samples``) and cuts (one per parameter set) are
-cached on disk with diskcache under the cache directory, so every gunicorn
-worker shares them; the run directory itself is never written and may be
+copy. It comes in two steps: the cut with its tables (`ExplorerData.view`:
+what the map's colours and the cluster table need, under a second at 700,000
+points) and the audit's findings on that cut (`ExplorerData.findings`: seconds
+at that size, so the callbacks that need them run apart and the table's flags
+follow). Trees (one per ``min_samples``), cuts and findings (one per parameter
+set) are cached on disk with diskcache under the cache directory, so every
+gunicorn worker shares them; the run directory itself is never written and may be
 mounted read-only. Nothing here is per-user state: each user's parameters
 live in their browser (``dcc.Store``) and are passed in with every request.
 
@@ -64,10 +68,15 @@ class ClusterView:
     params: ClusterParams
     labels: np.ndarray
     probabilities: np.ndarray
-    table: pd.DataFrame  #: precompute.audit.metrics.cluster_table, plus a flags column
+    table: pd.DataFrame  #: precompute.audit.metrics.cluster_table
     metrics: GlobalMetrics  #: clusters vs human labels
-    findings: Findings  #: by kind (precompute.audit.findings.all_findings)
     source: str = "label"  #: the label column the tables compare with (`ExplorerData.label_sources`)
+
+    @property
+    def cut_id(self) -> str:
+        """A short name of this cut (parameters and label source): rows of different cuts never share an id."""
+        form = json.dumps([self.params.as_dict(), self.source], sort_keys=True)
+        return hashlib.sha256(form.encode()).hexdigest()[:10]
 
     @property
     def n_clusters(self) -> int:
@@ -80,10 +89,10 @@ class ClusterView:
 
 @cache
 def _view_format() -> str:
-    """What a cached `ClusterView` holds: its fields and every kind of finding's form (the findings registry).
+    """What a cached `ClusterView` or findings hold: the view's fields and every kind of finding's form.
 
-    Part of every view's cache key, so a shared disk cache never serves a view an
-    older version computed: adding a kind of finding, or changing one, changes it.
+    Part of every view's and findings' cache key, so a shared disk cache never serves
+    what an older version computed: adding a kind of finding, or changing one, changes it.
     """
     form = json.dumps([[f.name for f in fields(ClusterView)], registry_digest()])
     return hashlib.sha256(form.encode()).hexdigest()[:12]
@@ -115,6 +124,9 @@ class ExplorerData:
         #: one computation per clustering: callbacks fired together by one change wait for the first
         self._view_lock = threading.Lock()
         self._views: dict[str, ClusterView] = {}
+        #: the findings' own lock, so the table and colours never wait behind a findings computation
+        self._findings_lock = threading.Lock()
+        self._findings: dict[str, Findings] = {}
 
     # -- loading ----------------------------------------------------------------
 
@@ -214,6 +226,14 @@ class ExplorerData:
             column = self.points[source]
             out[source] = column.astype(object).where(column.notna(), NO_CONSENSUS).astype(str).to_numpy()
         return out
+
+    def label_codes(self, source: str) -> pd.Categorical:
+        """`labels_for` coded once (sorted categories): what each re-cut's tables count, without reading strings."""
+        return self._codes_by_source[self.source_of(source)]
+
+    @cached_property
+    def _codes_by_source(self) -> dict[str, pd.Categorical]:
+        return {source: pd.Categorical(labels) for source, labels in self._labels_by_source.items()}
 
     @cached_property
     def colour_modes(self) -> dict[str, str]:
@@ -315,8 +335,14 @@ class ExplorerData:
             self.cache.set(key, linkage)
         return ClusterTree.from_linkage(linkage, min_samples)
 
+    def _key(self, what: str, params: ClusterParams, source: str) -> str:
+        return (
+            f"{what}/{_view_format()}/{self.run_id}/{self.finding_params.digest()}/{source}/"
+            f"{json.dumps(params.as_dict(), sort_keys=True)}"
+        )
+
     def view(self, params: ClusterParams, source: str = "label") -> ClusterView:
-        """The clustering for ``params`` with its tables and findings, cut from its cached tree.
+        """The clustering for ``params`` with its tables (not its findings: `findings`), cut from its cached tree.
 
         Computed once per parameter set and kept twice: in this process (the
         few most recent, so the callbacks one change fires share it) and in the
@@ -325,22 +351,31 @@ class ExplorerData:
         Raises `ValueError` when the tree for ``params.min_samples`` has not been built.
         """
         source = self.source_of(source)
-        key = (
-            f"view/{_view_format()}/{self.run_id}/{self.finding_params.digest()}/{source}/"
-            f"{json.dumps(params.as_dict(), sort_keys=True)}"
-        )
-        view = self._views.get(key)
-        if view is not None:
-            return view
-        with self._view_lock:
-            view = self._views.get(key) or self.cache.get(key)
-            if view is None:
-                view = self._compute_view(params, source)
-                self.cache.set(key, view)
-            self._views[key] = view
-            while len(self._views) > 8:
-                self._views.pop(next(iter(self._views)))
-        return view
+        key = self._key("view", params, source)
+        return _cached(self._views, self.cache, key, self._view_lock, lambda: self._compute_view(params, source))
+
+    def findings(self, view: ClusterView) -> Findings:
+        """The audit's findings on ``view``'s clustering, by kind (`precompute.audit.findings.all_findings`).
+
+        Seconds at 700,000 points (the pair rules' permutation nulls), so kept
+        apart from `view` and cached the same two ways under their own lock.
+        """
+        key = self._key("findings", view.params, view.source)
+        return _cached(self._findings, self.cache, key, self._findings_lock, lambda: self._compute_findings(view))
+
+    def findings_ready(self, view: ClusterView) -> bool:
+        """Whether `findings` would answer ``view`` without computing."""
+        key = self._key("findings", view.params, view.source)
+        return key in self._findings or key in self.cache
+
+    def flags(self, view: ClusterView) -> dict[int, str]:
+        """Each cluster's kinds of finding, comma-separated (the cluster table's ``flags``); computes `findings`."""
+        flags: dict[int, set[str]] = {}
+        for kind, items in self.findings(view).items():
+            for finding in items:
+                for cluster in finding.clusters_involved():
+                    flags.setdefault(int(cluster), set()).add(kind)
+        return {cluster: ", ".join(sorted(kinds)) for cluster, kinds in flags.items()}
 
     def view_for(self, raw: dict[str, Any] | None, source: str | None = None) -> ClusterView:
         """The clustering a user's stored parameters ask for; the run's own if they are invalid or its tree unbuilt.
@@ -361,21 +396,23 @@ class ExplorerData:
             result = tree.cut(params, outliers=False)  # the dashboard shows no outlier scores
         labels = result.labels.astype(np.int32)
         probabilities = result.probabilities.astype(np.float32)
-        human = self.labels_for(source)
-        table = cluster_table(labels, human, probabilities=probabilities, persistence=result.persistence)
-        points = self.points.assign(cluster=labels, probability=probabilities, label=human)
-        # the label groups rest on the audit's neighbour agreement, computed for the run's labels only
-        groups = self.label_groups if source == "label" else None
-        findings = all_findings(points, self.finding_params, self.embeddings, groups)  # the audit's own
+        human = self.label_codes(source)
         return ClusterView(
             params=params,
             labels=labels,
             probabilities=probabilities,
-            table=self._with_flags(table, findings),
+            table=cluster_table(labels, human, probabilities=probabilities, persistence=result.persistence),
             metrics=global_metrics(labels, human),
-            findings=findings,
             source=source,
         )
+
+    def _compute_findings(self, view: ClusterView) -> Findings:
+        points = self.points.assign(
+            cluster=view.labels, probability=view.probabilities, label=self.labels_for(view.source)
+        )
+        # the label groups rest on the audit's neighbour agreement, computed for the run's labels only
+        groups = self.label_groups if view.source == "label" else None
+        return all_findings(points, self.finding_params, self.embeddings, groups)  # the audit's own
 
     def _label_groups(self) -> dict[str, TwoGroups] | None:
         """Labels holding two shapes by Omicron parameters and neighbours (precompute.audit.groups).
@@ -389,14 +426,23 @@ class ExplorerData:
             return None
         return label_groups(self.points, self.embeddings, self.finding_params, self.points["agreement"].to_numpy())
 
-    @staticmethod
-    def _with_flags(table: pd.DataFrame, findings: Findings) -> pd.DataFrame:
-        """Add each cluster's findings (every kind) as a ``flags`` column."""
-        flags: dict[int, set[str]] = {}
-        for kind, items in findings.items():
-            for finding in items:
-                for cluster in finding.clusters_involved():
-                    flags.setdefault(int(cluster), set()).add(kind)
-        table = table.copy()
-        table["flags"] = [", ".join(sorted(flags.get(int(c), ()))) for c in table["cluster"]]
-        return table
+
+def _cached(memory: dict[str, Any], shared: Any, key: str, lock: threading.Lock, compute: Any) -> Any:
+    """``memory[key]``, else the shared disk cache's, else ``compute()`` stored in both; one computation at a time.
+
+    ``memory`` keeps the eight most recent, so the callbacks one change fires share one result.
+    """
+    value = memory.get(key)
+    if value is not None:
+        return value
+    with lock:
+        value = memory.get(key)
+        if value is None:
+            value = shared.get(key)
+        if value is None:
+            value = compute()
+            shared.set(key, value)
+        memory[key] = value
+        while len(memory) > 8:
+            memory.pop(next(iter(memory)))
+    return value

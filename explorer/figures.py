@@ -13,6 +13,7 @@ A colour mode is a function ``(points, clusters) -> Colouring`` listed in
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,10 +24,38 @@ import plotly.graph_objects as go
 from .colors import NOISE_COLOUR, cluster_colour, label_colour
 from .ids import MapTrace
 
-__all__ = ["COLOUR_MODES", "REVIEW_MODES", "Colouring", "colour_modes", "colouring", "map_figure", "share_bars"]
+__all__ = [
+    "COLOUR_MODES",
+    "CONTINUOUS_LEVELS",
+    "REVIEW_MODES",
+    "Colouring",
+    "colour_modes",
+    "colouring",
+    "map_figure",
+    "share_bars",
+]
 
 _IFO_COLOURS = {"H1": "#E66100", "L1": "#5D3A9B"}
 _AGREES = "agrees with its neighbours"
+
+
+#: plotly.js's names of the typed arrays it decodes from base64 (``{"dtype", "bdata"}``), by numpy dtype.
+_TYPED = {np.dtype(np.uint8): "u1", np.dtype(np.int16): "i2", np.dtype(np.float32): "f4"}
+
+
+def typed_array(values: np.ndarray) -> dict[str, str] | np.ndarray:
+    """``values`` as plotly.js's base64 typed-array spec, for a figure `dash.Patch`.
+
+    A whole figure goes through plotly's encoder, which does this itself; a
+    Patch goes through Dash's JSON, which writes a numpy array as a list of
+    numbers: 700,000 cluster codes took 1.8 MB that way, and take 0.93 MB as
+    one base64 byte each. Other dtypes come back unchanged.
+    """
+    kind = _TYPED.get(values.dtype) if isinstance(values, np.ndarray) else None
+    if kind is None:
+        return values
+    data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
+    return {"dtype": kind, "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
 @dataclass(frozen=True)
@@ -56,20 +85,40 @@ def _discrete(codes: np.ndarray, colours: list[str], names: list[str]) -> Colour
     )
 
 
+#: Levels of a continuous colour, one byte a point: as many as a matplotlib colour map's lookup table holds,
+#: finer than an eye tells apart on a colour scale. Sent as floats, 700,000 values took 3.7 MB.
+CONTINUOUS_LEVELS = 256
+#: Labelled ticks on a continuous colour bar.
+_TICKS = 5
+
+
 def _continuous(values: np.ndarray, scale: str, title: str, *, log: bool = False) -> Colouring:
+    """Colours along ``scale`` for ``values`` (NaN at the low end), quantised to `CONTINUOUS_LEVELS` codes.
+
+    The colour bar is drawn in codes and labelled in values, so it reads as before.
+    """
     values = np.asarray(values, dtype=float)
     if log:
         values = np.log10(np.clip(values, 1e-3, None))
-    finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    finite = np.isfinite(values)
+    lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0.0, 1.0)
+    span, top = (hi - lo) or 1.0, CONTINUOUS_LEVELS - 1
+    codes = np.rint((np.where(finite, values, lo) - lo) / span * top).astype(np.uint8)
+    ticks = np.linspace(0, top, _TICKS)
     return Colouring(
         marker={
-            "color": np.where(np.isfinite(values), values, lo).astype(np.float32),
+            "color": codes,
             "colorscale": scale,
-            "cmin": lo,
-            "cmax": hi if hi > lo else lo + 1,
+            "cmin": 0,
+            "cmax": top,
             "showscale": True,
-            "colorbar": {"title": {"text": title}, "thickness": 12, "len": 0.6},
+            "colorbar": {
+                "title": {"text": title},
+                "thickness": 12,
+                "len": 0.6,
+                "tickvals": ticks.tolist(),
+                "ticktext": [f"{lo + t / top * span:.3g}" for t in ticks],
+            },
         },
         legend=[],
     )

@@ -64,6 +64,8 @@ TAB_AUDIT = "tab-audit"
 
 # -- clusters panel ------------------------------------------------------------------------------------------
 CLUSTER_GRID = "cluster-grid"
+#: the current cut's rows with their finding flags, computed after the table (`panels.clusters`)
+CLUSTER_FLAGS = "cluster-flags"
 CLUSTER_PANEL = "cluster-panel"
 CLUSTER_TITLE = "cluster-title"
 SEGMENT_TABLE = "segment-table"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from types import SimpleNamespace
 from typing import Literal
 
 import numpy as np
@@ -210,7 +211,6 @@ class ClusterTree:
             condense_tree,
             extract_eom_clusters,
             get_cluster_label_vector,
-            get_point_membership_strength_vector,
         )
 
         if params.min_samples != self.min_samples:
@@ -231,7 +231,7 @@ class ClusterTree:
         if len(selected) > 1 and params.epsilon > 0.0:
             selected = cluster_epsilon_search(selected, cluster_tree, min_epsilon=float(params.epsilon))
         raw = get_cluster_label_vector(condensed, selected, float(params.epsilon), n_samples=self.n_points)
-        strengths = get_point_membership_strength_vector(condensed, selected, raw)
+        strengths = _strengths(condensed, selected, raw)
         stability = _stabilities(condensed, selected, self.n_points)
         labels, persistence = _relabel_by_size(np.asarray(raw), stability)
         return ClusterResult(
@@ -292,7 +292,54 @@ def _kernels():
             result[p - n_points] += (lam[i] - births[p]) * size[i]
         return result
 
-    return glosh, stability
+    return SimpleNamespace(glosh=glosh, stability=stability)
+
+
+@cache
+def _cut_kernels():
+    """numba kernels for the cut's per-point arrays, compiled once and cached on disk (tests compare them
+    with the library code they replace): each the same result with arrays where that used typed dicts or sorting."""
+    import numba
+
+    @numba.njit(cache=True)
+    def strengths(parent, child, lam, size, selected, raw):
+        # fast_hdbscan's get_point_membership_strength_vector with arrays for its typed dicts (10x faster)
+        n_nodes = max(parent.max(), child.max()) + 1
+        slot = np.full(n_nodes, -1, dtype=np.int64)
+        for i, cluster in enumerate(np.sort(selected)):
+            slot[cluster] = i
+        deaths = np.zeros(len(selected))
+        for i in range(len(parent)):
+            s = slot[parent[i]]
+            if s >= 0 and size[i] == 1 and lam[i] > deaths[s]:
+                deaths[s] = lam[i]
+        root = parent.min()
+        result = np.zeros(len(raw), dtype=np.float32)
+        for i in range(len(child)):
+            point = child[i]
+            if point >= root or raw[point] < 0:
+                continue
+            death = deaths[raw[point]]
+            if death == 0.0 or not np.isfinite(lam[i]):
+                result[point] = 1.0
+            else:
+                result[point] = min(lam[i], death) / death
+        return result
+
+    @numba.njit(cache=True)
+    def census(raw, k):
+        # each cluster's size and first member: np.unique(return_index, return_counts) without sorting
+        sizes = np.zeros(k, dtype=np.int64)
+        first = np.full(k, len(raw), dtype=np.int64)
+        for i in range(len(raw)):
+            r = raw[i]
+            if r >= 0:
+                if sizes[r] == 0:
+                    first[r] = i
+                sizes[r] += 1
+        return sizes, first
+
+    return SimpleNamespace(strengths=strengths, census=census)
 
 
 def _arrays(condensed) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -309,7 +356,15 @@ def _glosh(condensed, n_points: int) -> np.ndarray:
     if len(condensed.parent) == 0:
         return np.zeros(n_points)
     parent, child, lam, _ = _arrays(condensed)
-    return _kernels()[0](parent, child, lam, n_points)
+    return _kernels().glosh(parent, child, lam, n_points)
+
+
+def _strengths(condensed, selected: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Each point's membership strength in its cluster (as fast_hdbscan's ``get_point_membership_strength_vector``)."""
+    if len(selected) == 0 or len(condensed.parent) == 0:
+        return np.zeros(len(raw), dtype=np.float32)
+    parent, child, lam, size = _arrays(condensed)
+    return _cut_kernels().strengths(parent, child, lam, size, np.asarray(selected, dtype=np.int64), np.asarray(raw))
 
 
 def _stabilities(condensed, selected: np.ndarray, n_points: int) -> np.ndarray:
@@ -317,7 +372,7 @@ def _stabilities(condensed, selected: np.ndarray, n_points: int) -> np.ndarray:
     if len(selected) == 0:
         return np.zeros(0)
     parent, child, lam, size = _arrays(condensed)
-    per_cluster = _kernels()[1](parent, child, lam, size, n_points)
+    per_cluster = _kernels().stability(parent, child, lam, size, n_points)
     return per_cluster[np.asarray(selected, dtype=np.int64) - n_points]
 
 
@@ -327,7 +382,9 @@ def _relabel_by_size(raw: np.ndarray, stability: np.ndarray) -> tuple[np.ndarray
     member = raw >= 0
     if not member.any():
         return labels, np.zeros(0)
-    ids, first, sizes = np.unique(raw[member], return_index=True, return_counts=True)
+    sizes, first = _cut_kernels().census(np.asarray(raw, dtype=np.int64), int(raw.max()) + 1)
+    ids = np.flatnonzero(sizes)
+    first, sizes = first[ids], sizes[ids]
     order = np.lexsort((first, -sizes))
     mapping = np.full(ids.max() + 1, NOISE_LABEL, dtype=np.int64)
     mapping[ids[order]] = np.arange(len(ids))

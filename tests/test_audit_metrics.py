@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -144,3 +145,28 @@ def test_detector_check_counts_each_glitch_once_per_window():
     loud = global_metrics(follows, labels, windows=windows, detectors=detectors)
     assert loud.ami_detector_within_labels == pytest.approx(1.0)
     assert any("detector" in w for w in loud.warnings)
+
+
+@pytest.mark.parametrize("case", ["random", "one cluster", "one label", "identical", "noise and singletons"])
+def test_the_agreement_scores_are_scikit_learns(case):
+    """global_metrics scores from its one contingency table; they must be scikit-learn's, special cases included."""
+    rng = np.random.default_rng(7)
+    clusters = rng.integers(-1, 6, 500)
+    labels = rng.choice(["Blip", "Koi_Fish", "Tomte", "Whistle"], 500)
+    if case == "one cluster":
+        clusters = np.where(clusters >= 0, 3, -1)
+    elif case == "one label":
+        labels = np.full(500, "Blip")
+    elif case == "identical":
+        labels = np.array(["Blip", "Koi_Fish", "Tomte", "Whistle", "Helix", "Chirp", "None"])[clusters + 1]
+    elif case == "noise and singletons":
+        clusters = np.where(rng.random(500) < 0.9, -1, np.arange(500))
+    keep = clusters != -1
+    c, y = clusters[keep], labels[keep]
+    g = global_metrics(clusters, labels)
+    h, comp, v = metrics.homogeneity_completeness_v_measure(y, c)
+    assert (g.homogeneity, g.completeness, g.v_measure) == pytest.approx((h, comp, v), abs=1e-12)
+    assert g.nmi == pytest.approx(metrics.normalized_mutual_info_score(y, c), abs=1e-12)
+    assert g.ari == pytest.approx(metrics.adjusted_rand_score(y, c), abs=1e-12)
+    coded = global_metrics(clusters, pd.Categorical(labels))  # the dashboard's coded labels: the same numbers
+    assert coded == g

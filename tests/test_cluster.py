@@ -120,3 +120,33 @@ def test_glosh_and_stability_kernels_equal_hdbscans_own(tree):
     np.testing.assert_allclose(
         _stabilities(condensed, selected, len(POINTS)), [reference[int(c)] for c in selected], rtol=1e-12
     )
+
+
+@pytest.mark.parametrize(("min_cluster_size", "leaf", "epsilon"), [(25, False, 0.0), (8, True, 0.0), (60, False, 0.5)])
+def test_membership_strengths_and_relabelling_equal_fast_hdbscans_own(tree, min_cluster_size, leaf, epsilon):
+    """The cut's array kernels (membership strength; sizes and first members for the relabelling) against the
+    library functions they replace for speed, on eom, leaf and epsilon selections."""
+    from fast_hdbscan import hdbscan as library
+
+    from precompute.cluster import _relabel_by_size, _strengths
+
+    condensed = library.condense_tree(tree.linkage, min_cluster_size=min_cluster_size)
+    hierarchy = library.cluster_tree_from_condensed_tree(condensed)
+    if leaf:
+        selected = library.cluster_tree_leaves(hierarchy, len(POINTS))
+    else:
+        selected = library.extract_eom_clusters(
+            condensed, hierarchy, max_cluster_size=np.inf, allow_single_cluster=False
+        )
+    if epsilon:
+        selected = library.cluster_epsilon_search(selected, hierarchy, min_epsilon=epsilon)
+    assert len(selected) > 2
+    raw = library.get_cluster_label_vector(condensed, selected, epsilon, n_samples=len(POINTS))
+    np.testing.assert_array_equal(
+        _strengths(condensed, selected, raw), library.get_point_membership_strength_vector(condensed, selected, raw)
+    )
+    labels, _ = _relabel_by_size(np.asarray(raw), np.ones(len(selected)))
+    ids, first, sizes = np.unique(raw[raw >= 0], return_index=True, return_counts=True)
+    order = np.lexsort((first, -sizes))  # by decreasing size, ties by first member
+    for new, old in enumerate(ids[order]):
+        np.testing.assert_array_equal(labels == new, raw == old)

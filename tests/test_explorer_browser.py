@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +21,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select
 
 from explorer.data import ExplorerData
+from precompute.cluster import ClusterParams
 
 from .browser import JS_CANVAS_PIXELS, JS_HOVERED_POINT, move_to_point, wait
 from .conftest import ARTIFACTS
@@ -51,6 +53,17 @@ def served(dash_br, server, data):
 
 def _clusters_shown(dash_duo) -> int:
     return len(dash_duo.find_elements("#cluster-grid .ag-center-cols-container .ag-row"))
+
+
+def _flags_shown(dash_duo) -> dict[int, str]:
+    """The cluster grid's flags column, by cluster id, for the rows the grid has drawn."""
+    rows = dash_duo.find_elements("#cluster-grid .ag-center-cols-container .ag-row")
+    return {
+        int(r.find_element("css selector", "[col-id='cluster']").text): r.find_element(
+            "css selector", "[col-id='flags']"
+        ).text
+        for r in rows
+    }
 
 
 def test_page_draws_the_scatter_and_shows_the_run(served):
@@ -110,6 +123,15 @@ def test_min_cluster_size_changes_the_clusters_and_the_table(served):
     badge = dash_duo.find_element("#cluster-metrics .badge").text
     assert badge == f"{_clusters_shown(dash_duo)} clusters"
     assert "mcs 3" not in dash_duo.find_element("#current-params").text
+    # the flags follow the table in their own callback: the new cut's findings, not pending, not the old cut's
+    mcs = int(re.search(r"mcs (\d+)", dash_duo.find_element("#current-params").text).group(1))
+    expected = _data.flags(_data.view(ClusterParams(**{**_data.run_params.as_dict(), "min_cluster_size": mcs})))
+
+    def flags_landed() -> bool:
+        shown = _flags_shown(dash_duo)  # the rows the grid has drawn
+        return bool(shown) and shown == {c: expected.get(c, "") for c in shown}
+
+    wait(flags_landed, what="the new cut's flags in the table")
     _shot(dash_duo, "reclustered")
     dash_duo.find_element("#reset-params").click()
     wait(lambda: _clusters_shown(dash_duo) == before, what="reset to the run's parameters")
@@ -121,16 +143,23 @@ def test_choosing_a_cluster_highlights_it_and_opens_its_panel(served):
     dash_duo.find_element("#cluster-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
     dash_duo.wait_for_element("#cluster-title", timeout=15)
     cluster = int(
-        dash_duo.find_element("#cluster-grid .ag-center-cols-container .ag-row[row-index='0']").get_attribute("row-id")
+        dash_duo.find_element("#cluster-grid .ag-center-cols-container .ag-row[row-index='0'] [col-id='cluster']").text
     )
     size = int((data.points["cluster"] == cluster).sum())
     highlighted = wait(
         lambda: dash_duo.driver.execute_script(
-            "const gd = document.querySelector('#map .js-plotly-plot'); return gd.data[1].x.length;"
+            "const gd = document.querySelector('#map .js-plotly-plot'); return gd._fullData[1].x.length;"
         ),
         what="the cluster highlight",
     )
     assert highlighted == size
+    # the patches travel as base64 typed arrays (`figures.typed_array`) and plotly.js draws them decoded
+    sent, drawn = dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#map .js-plotly-plot');"
+        "return [Object.keys(gd.data[1].x).sort(), Array.from(gd._fullData[0].marker.color).length];"
+    )
+    assert {"bdata", "dtype"} <= set(sent)  # plotly.js keeps the spec in data (adding its decoded _inputArray)
+    assert drawn == len(data.points)
     assert f"Cluster {cluster}: {size} glitches" in dash_duo.find_element("#cluster-title").text
     assert dash_duo.find_elements("#segment-table tr")
     opacity = np.array(wait(lambda: dash_duo.driver.execute_script(JS_POINT_OPACITY), what="the other points greyed"))
@@ -140,9 +169,10 @@ def test_choosing_a_cluster_highlights_it_and_opens_its_panel(served):
     assert dash_duo.get_logs() == []
 
 
-#: The main trace's per-point opacities, or null while they are one number for all.
+#: The main trace's per-point opacities, or null while they are one number for all. From ``_fullData``: what
+#: plotly.js draws, the patches' base64 typed arrays decoded (``data`` keeps them as sent).
 JS_POINT_OPACITY = """
-const o = document.querySelector('#map .js-plotly-plot').data[0].marker.opacity;
+const o = document.querySelector('#map .js-plotly-plot')._fullData[0].marker.opacity;
 return o !== undefined && o.length !== undefined ? Array.from(o) : null;
 """
 

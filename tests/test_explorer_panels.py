@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from plotly.io.json import to_json_plotly
 
 from explorer import ids
 from explorer.components import Thumbnails
 from explorer.data import ExplorerData
-from explorer.figures import colour_modes, colouring, framed_range, map_figure, outside_frame
+from explorer.figures import (
+    CONTINUOUS_LEVELS,
+    colour_modes,
+    colouring,
+    framed_range,
+    map_figure,
+    outside_frame,
+    typed_array,
+)
 from explorer.ids import MapTrace
 from explorer.panels import clusters, failure_modes, glitch, label_audit, map, review, selection
 from explorer.review import ReviewOff, ReviewStore
@@ -66,9 +76,9 @@ def test_the_failure_modes_list_every_kind_with_its_count(data, thumbs):
     view = data.view(data.run_params)
     sections = failure_modes.render_findings(data, thumbs, view)
     headings = [_of_type(s, "H6")[0].children for s in sections]
-    assert headings == [f"{kind.title} ({len(view.findings[kind.kind])})" for kind in kinds()]
+    assert headings == [f"{kind.title} ({len(data.findings(view)[kind.kind])})" for kind in kinds()]
     shown = sum(len(_of_type(s, "Li")) for s in sections)
-    assert shown == sum(len(v) for v in view.findings.values())
+    assert shown == sum(len(v) for v in data.findings(view).values())
 
 
 def test_a_cluster_up_close_and_the_clusters_that_are_not_there(data, thumbs):
@@ -104,6 +114,32 @@ def test_the_correction_table_at_the_runs_parameters_is_the_audits(data, small_r
     assert (table["current_label"] != table["proposed_label"]).all()
 
 
+def _array(value) -> np.ndarray:
+    """A patch's value as numbers: a list, or plotly.js's base64 typed-array spec decoded."""
+    if isinstance(value, dict):
+        kinds = {"u1": np.uint8, "i2": np.int16, "f4": np.float32}
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(kinds[value["dtype"]]).newbyteorder("<"))
+    return np.asarray(value)
+
+
+def test_a_patch_sends_arrays_as_base64_typed_arrays_not_lists_of_numbers():
+    """Dash writes a numpy array in a Patch as a JSON list (1.8 MB for 700,000 cluster codes); the map's
+    patches send plotly.js's typed-array spec instead, which decodes to the same numbers."""
+    for values in (
+        np.arange(300, dtype=np.uint8),
+        np.array([-3, 700], np.int16),
+        np.linspace(0, 1, 7, dtype=np.float32),
+    ):
+        spec = typed_array(values)
+        assert set(spec) == {"dtype", "bdata"}
+        np.testing.assert_array_equal(_array(spec), values)
+    assert typed_array(np.array([1, 2])).tolist() == [1, 2]  # no typed array for int64: left as it is
+    assert typed_array(0.8) == 0.8
+    colours = colouring("cluster", pd.DataFrame(index=range(700_000)), np.arange(700_000) % 40)
+    sent = to_json_plotly(map.recolour_patch(colours).to_plotly_json())  # as Dash encodes a callback's reply
+    assert len(sent) < 1_000_000  # issue 18's recolour budget at the archive's size
+
+
 def test_the_maps_patches_address_the_traces_by_their_roles(data):
     figure = map_figure(data.points, colouring("cluster", data.points, data.points["cluster"].to_numpy()))
     assert [trace.name for trace in figure.data] == ["glitches", "cluster", "glitch"]  # MapTrace's order
@@ -111,7 +147,7 @@ def test_the_maps_patches_address_the_traces_by_their_roles(data):
     patch = map.highlight_patch(data, members, 5).to_plotly_json()
     touched = {(op["location"][1], op["location"][2]) for op in patch["operations"]}
     assert touched == {(MapTrace.CLUSTER, "x"), (MapTrace.CLUSTER, "y"), (MapTrace.GLITCH, "x"), (MapTrace.GLITCH, "y")}
-    sizes = {op["location"][1]: len(op["params"]["value"]) for op in patch["operations"] if op["location"][2] == "x"}
+    sizes = {op["location"][1]: len(_array(op["params"]["value"])) for op in patch["operations"] if op["location"][2] == "x"}  # fmt: skip
     assert sizes == {MapTrace.CLUSTER: int(members.sum()), MapTrace.GLITCH: 1}
     for mode in colour_modes(data.points):
         points = map.points_for(data, mode)
@@ -260,3 +296,19 @@ def test_a_bulk_decision_is_one_batch_over_the_proposals_and_one_undo_takes_it_b
     assert len(store.undo_last("grace")) == len(selection)  # one undo takes the whole batch back
     assert len(store.current()) == len(proposed)
     assert "enter your name" in review.bulk_decide(data, selection, "reject", "", None)[0]
+
+
+def test_a_continuous_colour_goes_as_one_byte_a_point_with_its_bar_labelled_in_values():
+    snr = np.array([5.0, 50.0, np.nan, 500.0, 5.0])
+    colours = colouring("snr", pd.DataFrame({"snr": snr}), np.zeros(5, int))
+    codes, bar = colours.marker["color"], colours.marker["colorbar"]
+    assert codes.dtype == np.uint8
+    top = CONTINUOUS_LEVELS - 1
+    assert codes[[0, 2, 3, 4]].tolist() == [0, 0, top, 0]  # log10: 0.7, (NaN at the low end), 2.7, 0.7
+    assert abs(int(codes[1]) - top / 2) <= 0.5  # log10 50 = 1.7: the middle
+    assert (colours.marker["cmin"], colours.marker["cmax"]) == (0, top)
+    assert (bar["tickvals"][0], bar["tickvals"][-1]) == (0, top)
+    assert [bar["ticktext"][0], bar["ticktext"][-1]] == ["0.699", "2.7"]  # what a reader sees: log10 SNR
+    suspicion = colouring("suspicion", pd.DataFrame({"suspicion": np.linspace(0, 1, 1001)}), np.zeros(1001, int))
+    step = np.abs(suspicion.marker["color"] / top - np.linspace(0, 1, 1001)).max()
+    assert step <= 0.5 / top + 1e-9  # quantised to the nearest of the levels, no further

@@ -15,7 +15,10 @@ from explorer import create_app
 from explorer.client import callback_body
 from explorer.data import ExplorerData
 from explorer.events import point_of, points_of
+from explorer.panels.clusters import FLAGS_PENDING, cluster_rows
 from precompute.audit.findings import findings_as_dict
+from precompute.audit.findings.merge import Merge
+from precompute.audit.findings.split import Split
 from precompute.cluster import ClusterParams
 from precompute.rundir import RunError, load_run
 
@@ -46,7 +49,7 @@ def test_the_findings_at_the_runs_parameters_are_the_audits(data, small_run):
     audit's own, computed by the same functions."""
     audit = json.loads((small_run / "audit" / "summary.json").read_text())["findings"]
     view = data.view(data.run_params)
-    assert json.loads(json.dumps(findings_as_dict(view.findings))) == audit
+    assert json.loads(json.dumps(findings_as_dict(data.findings(view)))) == audit
     assert data.label_groups is not None  # the run has Omicron parameters and the audit's agreement
 
 
@@ -182,6 +185,42 @@ def test_a_parameter_change_posted_to_the_callback_updates_the_table(client):
         assert response.status_code == 200
         rows = response.json["response"]["cluster-grid"]["rowData"]
         assert len(rows) == data.view(ClusterParams(mcs, data.run_params.min_samples)).n_clusters
+
+
+def test_the_table_comes_before_the_findings_and_its_flags_follow(small_run, tmp_path):
+    """A cut's rows never wait for its findings (seconds at 700,000 points): their flags arrive after, with
+    row ids that carry the cut, so a late answer for an earlier cut matches no row (the browser applies only
+    matching rows: tests/test_explorer_browser.py)."""
+    app = create_app(small_run, cache_dir=tmp_path / "cache", warm=False)  # nothing computed yet
+    http, data = app.server.test_client(), app.server.config["GSX_DATA"]
+    store = {"id": "cluster-params", "property": "data"}
+    params = data.run_params.as_dict()  # the run's own cut, which has findings
+    view = data.view(data.params_from(params))
+    assert not data.findings_ready(view)
+    rows = _callback(http, "cluster-grid.rowData", [{**store, "value": params}, SOURCE]).json["response"]
+    assert {r["flags"] for r in rows["cluster-grid"]["rowData"]} == {FLAGS_PENDING}
+    assert not data.findings_ready(view)  # the table's callback computed no findings
+    update = _callback(http, "cluster-flags.data", [{**store, "value": params}, SOURCE]).json["response"]
+    flagged = {r["row_id"]: r["flags"] for r in update["cluster-flags"]["data"]}
+    assert set(flagged) == {r["row_id"] for r in rows["cluster-grid"]["rowData"]}
+    assert FLAGS_PENDING not in flagged.values()
+    assert data.findings_ready(view)
+    assert flagged == {f"{view.cut_id}:{c}": data.flags(view).get(int(c), "") for c in view.table["cluster"]}
+    again = _callback(http, "cluster-grid.rowData", [{**store, "value": params}, SOURCE]).json["response"]
+    assert {r["row_id"]: r["flags"] for r in again["cluster-grid"]["rowData"]} == flagged  # ready: flags at once
+    other = data.view(data.params_from({**params, "min_cluster_size": 6}))
+    assert not set(flagged) & {r["row_id"] for r in cluster_rows(other)}
+
+
+def test_each_clusters_flags_name_every_kind_of_finding_that_speaks_of_it(data):
+    view = data.view(data.run_params)
+    merge = Merge(labels=["Blip", "Tomte"], clusters=[0, 2], counts={}, axis_auc={}, examples={})
+    split = Split(label="Blip", evidence="clusters", clusters=[2, 3], shares={}, examples={})
+    # the findings of this cut, as `findings` keeps them (computing them on this small run flags no cluster)
+    data._findings[data._key("findings", view.params, view.source)] = {"merge": [merge], "split": [split]}
+    assert data.flags(view) == {0: "merge", 2: "merge, split", 3: "split"}
+    rows = {r["cluster"]: r["flags"] for r in cluster_rows(view, data.flags(view))}
+    assert (rows[2], rows[1]) == ("merge, split", "")
 
 
 def _output_key(app, input_id: str) -> str:

@@ -8,12 +8,13 @@ members by intensity, and the deep dive along its main embedding axis
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dash_ag_grid as dag
 import numpy as np
 import pandas as pd
-from dash import Input, Output, html
+from dash import Input, Output, dcc, html
 
 from precompute.audit.deep_dive import deep_dive
 
@@ -24,7 +25,7 @@ from ..data import ClusterView, ExplorerData
 from ..figures import share_bars
 from .review import bulk_bar
 
-__all__ = ["TAB_ID", "TAB_LABEL", "cluster_rows", "layout", "register", "render_cluster"]
+__all__ = ["FLAGS_PENDING", "TAB_ID", "TAB_LABEL", "cluster_rows", "layout", "register", "render_cluster"]
 
 TAB_LABEL = "Clusters"
 TAB_ID = ids.TAB_CLUSTERS
@@ -67,13 +68,35 @@ def layout(data: ExplorerData) -> list[Any]:
         style={"height": "300px", "width": "100%"},
         className="ag-theme-alpine",
     )
-    return [grid, html.Div(id=ids.CLUSTER_PANEL, className="mt-2")]
+    return [grid, dcc.Store(id=ids.CLUSTER_FLAGS), html.Div(id=ids.CLUSTER_PANEL, className="mt-2")]
 
 
-def cluster_rows(view: ClusterView) -> list[dict[str, Any]]:
-    """The grid's rows: the cluster table (audit metrics and finding flags), one row per cluster."""
+#: What the flags column shows while the cut's findings are still being computed.
+FLAGS_PENDING = "…"
+
+
+#: The clientside callback that applies `CLUSTER_FLAGS` to the grid as a row update.
+_FILL_FLAGS = """
+function (flagged, rows) {
+    const none = window.dash_clientside.no_update;
+    if (!flagged || !rows) { return none; }
+    const waiting = new Set(rows.filter(r => r.flags === PENDING).map(r => r.row_id));
+    const update = flagged.filter(r => waiting.has(r.row_id));
+    return update.length ? {update: update} : none;
+}
+""".replace("PENDING", json.dumps(FLAGS_PENDING))
+
+
+def cluster_rows(view: ClusterView, flags: dict[int, str] | None = None) -> list[dict[str, Any]]:
+    """The grid's rows: the cluster table, one row per cluster, with each cluster's finding flags.
+
+    ``flags`` None: not computed yet (`FLAGS_PENDING`). Row ids carry the cut
+    (`ClusterView.cut_id`), so flags computed for an earlier cut that arrive
+    late match no row of the grid.
+    """
     table = view.table.drop(columns=["label_shares"], errors="ignore")
-    table["row_id"] = table["cluster"].astype(str)
+    table["row_id"] = view.cut_id + ":" + table["cluster"].astype(str)
+    table["flags"] = [FLAGS_PENDING if flags is None else flags.get(int(c), "") for c in table["cluster"]]
     return table.to_dict("records")
 
 
@@ -162,7 +185,24 @@ def register(app: Any, data: ExplorerData) -> None:
         Output(ids.CLUSTER_GRID, "rowData"), Input(ids.CLUSTER_PARAMS, "data"), Input(ids.LABEL_SOURCE, "value")
     )
     def rows(raw, source):
-        return cluster_rows(data.view_for(raw, source))
+        view = data.view_for(raw, source)  # the cut alone: the findings follow in `flag_rows`
+        return cluster_rows(view, data.flags(view) if data.findings_ready(view) else None)
+
+    @app.callback(
+        Output(ids.CLUSTER_FLAGS, "data"),
+        Input(ids.CLUSTER_PARAMS, "data"),
+        Input(ids.LABEL_SOURCE, "value"),
+    )
+    def flag_rows(raw, source):
+        view = data.view_for(raw, source)
+        return cluster_rows(view, data.flags(view))
+
+    # in the browser: fill in the flags of the rows the grid shows as pending, whichever of the two arrives last;
+    # rows of another cut (a late answer for earlier parameters) have other ids and are left alone
+    app.clientside_callback(
+        _FILL_FLAGS, Output(ids.CLUSTER_GRID, "rowTransaction"), Input(ids.CLUSTER_FLAGS, "data"),
+        Input(ids.CLUSTER_GRID, "rowData"),
+    )  # fmt: skip
 
     @app.callback(
         Output(ids.SELECTED_CLUSTER, "data"), Input(ids.CLUSTER_GRID, "selectedRows"), prevent_initial_call=True

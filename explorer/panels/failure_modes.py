@@ -71,9 +71,10 @@ def _finding(data: ExplorerData, thumbs: Thumbnails, finding: Finding) -> html.L
 
 def render_findings(data: ExplorerData, thumbs: Thumbnails, view: ClusterView) -> list[html.Div]:
     """A section per kind of finding (title and count), its findings listed, or "none at these parameters"."""
+    findings = data.findings(view)
     sections = []
     for kind in kinds():
-        items = [_finding(data, thumbs, f) for f in view.findings.get(kind.kind, [])]
+        items = [_finding(data, thumbs, f) for f in findings.get(kind.kind, [])]
         body = html.Ul(items) if items else html.Div("none at these parameters", className="small text-muted")
         sections.append(html.Div([html.H6(f"{kind.title} ({len(items)})", className="mt-2"), body]))
     return sections

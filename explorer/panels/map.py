@@ -19,7 +19,7 @@ from ..colors import label_colour
 from ..components import Thumbnails, graph, swatch
 from ..data import ExplorerData
 from ..events import point_of
-from ..figures import REVIEW_MODES, Colouring, colouring, map_figure, outside_frame
+from ..figures import REVIEW_MODES, Colouring, colouring, map_figure, outside_frame, typed_array
 from ..ids import MapTrace
 from ..review import decisions_in_force, with_review
 
@@ -116,7 +116,7 @@ def recolour_patch(colours: Colouring) -> Patch:
     patch = Patch()
     marker = patch["data"][MapTrace.POINTS]["marker"]
     for name, value in colours.marker.items():
-        marker[name] = value
+        marker[name] = typed_array(value)
     return patch
 
 
@@ -140,7 +140,7 @@ def point_opacity(shown: np.ndarray | None, members: np.ndarray | None) -> float
 def emphasis_patch(shown: np.ndarray | None, members: np.ndarray | None) -> Patch:
     """The figure patch for the points' opacity (`point_opacity`)."""
     patch = Patch()
-    patch["data"][MapTrace.POINTS]["marker"]["opacity"] = point_opacity(shown, members)
+    patch["data"][MapTrace.POINTS]["marker"]["opacity"] = typed_array(point_opacity(shown, members))
     return patch
 
 
@@ -157,8 +157,8 @@ def highlight_patch(data: ExplorerData, members: np.ndarray | None, point: int |
     patch = Patch()
     cluster, glitch = patch["data"][MapTrace.CLUSTER], patch["data"][MapTrace.GLITCH]
     if members is not None:
-        cluster["x"] = data.points["x"].to_numpy()[members].astype(np.float32)
-        cluster["y"] = data.points["y"].to_numpy()[members].astype(np.float32)
+        cluster["x"] = typed_array(data.points["x"].to_numpy()[members].astype(np.float32))
+        cluster["y"] = typed_array(data.points["y"].to_numpy()[members].astype(np.float32))
     else:
         cluster["x"], cluster["y"] = [], []
     if point is not None:
