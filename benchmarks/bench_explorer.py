@@ -11,7 +11,9 @@ each with the real ``app.py`` in its own process, and measures:
 - payload: bytes of the page, its layout and the initial callbacks (what a
   browser downloads before the map is usable);
 - drawn: seconds from navigation until the WebGL canvas has pixels, in
-  headless Chromium (software GL here: a real GPU draws faster);
+  headless Chromium (software GL here: a real GPU draws faster); then zoom:
+  the median time of five zooms in and out (Plotly.relayout until the next
+  frame), which says whether panning and zooming stay fluid;
 - re-cluster: server time of the callbacks a min_cluster_size change fires:
   the cut's cluster table + recolour, first cut (cold) and repeated (cached
   cut); and every callback of the change, the findings included (the table's
@@ -143,7 +145,8 @@ def _callback_map(run: Path) -> dict:
         return {k: {"inputs": v["inputs"]} for k, v in app.callback_map.items()}
 
 
-def _time_to_draw(url: str) -> float:
+def _time_to_draw(url: str) -> tuple[float, float]:
+    """Seconds from navigation until the map's canvas has pixels; then the median ms of five zooms."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -162,13 +165,32 @@ def _time_to_draw(url: str) -> float:
     try:
         start = time.perf_counter()
         driver.get(url)
+        drawn = float("nan")
         while time.perf_counter() - start < 300:
             if driver.execute_script(js):
-                return time.perf_counter() - start
+                drawn = time.perf_counter() - start
+                break
             time.sleep(0.05)
-        return float("nan")
+        if drawn != drawn:
+            return drawn, float("nan")
+        time.sleep(2)  # let the first callbacks' patches land
+        driver.set_script_timeout(300)
+        zooms = [driver.execute_async_script(_ZOOM_JS, factor) for factor in (0.5, 0.25, 1.0, 0.5, 2.0)]
+        return drawn, statistics.median(zooms)
     finally:
         driver.quit()
+
+
+#: One zoom of the map (Plotly.relayout to a range ``factor`` times the current one, same centre): ms until drawn.
+_ZOOM_JS = """
+const [factor, done] = arguments;
+const gd = document.querySelector('#map .js-plotly-plot');
+const [x0, x1] = gd._fullLayout.xaxis.range, [y0, y1] = gd._fullLayout.yaxis.range;
+const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, hx = (x1 - x0) * factor / 2, hy = (y1 - y0) * factor / 2;
+const start = performance.now();
+Plotly.relayout(gd, {'xaxis.range': [cx - hx, cx + hx], 'yaxis.range': [cy - hy, cy + hy]})
+  .then(() => requestAnimationFrame(() => done(performance.now() - start)));
+"""
 
 
 def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, float]:
@@ -227,7 +249,7 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
             hover_cb.append(t)
             _, t = _get(f"{url}/previews/thumb/{'0' * 40}.webp")
             thumbs.append(t)
-        drawn = _time_to_draw(url) if browser else float("nan")
+        drawn, zoom_ms = _time_to_draw(url) if browser else (float("nan"), float("nan"))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -238,6 +260,7 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
         "patch_mb": patch_bytes / 1e6,
         "patch_continuous_mb": len(continuous) / 1e6,
         "drawn_s": drawn,
+        "zoom_ms": zoom_ms,
         "recluster_cold_s": statistics.median(cold),
         "recluster_warm_s": statistics.median(warm),
         "recluster_all_s": statistics.median(every),
@@ -259,14 +282,14 @@ def main() -> None:
         sys.exit("no preview WebP: run `make demo-run` first or pass --preview FILE")
     print(machine_line())
     print()
-    print("| points | initial payload | recolour patch (clusters / suspicion) | scatter drawn | re-cluster: table + colours (first cut) | (cached cut) | every callback of the change | hover callback p50/p95 | thumbnail p50/p95 |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| points | initial payload | recolour patch (clusters / suspicion) | scatter drawn | zoom redrawn | re-cluster: table + colours (first cut) | (cached cut) | every callback of the change | hover callback p50/p95 | thumbnail p50/p95 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
             r = measure(n, Path(tmp), preview, not args.no_browser)
             print(
                 f"| {n:,} | {r['payload_mb']:.2f} MB | {r['patch_mb']:.2f} / {r['patch_continuous_mb']:.2f} MB | "
-                f"{r['drawn_s']:.1f} s | "
+                f"{r['drawn_s']:.1f} s | {r['zoom_ms']:.0f} ms | "
                 f"{r['recluster_cold_s']:.3f} s | {r['recluster_warm_s']:.3f} s | {r['recluster_all_s']:.2f} s | "
                 f"{r['hover_p50_ms']:.0f}/{r['hover_p95_ms']:.0f} ms | {r['thumb_p50_ms']:.1f}/{r['thumb_p95_ms']:.1f} ms |",
                 flush=True,
