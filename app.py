@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from explorer import create_app
+from explorer.density import SettingError
 from precompute.rundir import RunError
 
 ROOT = Path(__file__).resolve().parent
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         app = create_app(_run_path(args.run))
-    except RunError as exc:
+    except (RunError, SettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"Serving {app.server.config['GSX_DATA'].root} on http://{args.host}:{args.port}/", file=sys.stderr)

@@ -38,15 +38,19 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     ------
     precompute.rundir.RunError
         If the run directory is missing, unfinished or from another version.
+    explorer.density.SettingError
+        If ``$GSX_DENSITY_ABOVE`` is not a whole number.
     """
     import dash
     import diskcache
 
     from .data import ExplorerData
+    from .density import density_above
     from .layout import create_layout
     from .panels import register_all
     from .server import add_routes
 
+    density_above()  # a bad $GSX_DENSITY_ABOVE stops here, naming itself, before the run is loaded
     data = ExplorerData(run_path, cache_dir=cache_dir)
     if warm:
         data.findings(data.view(data.run_params))

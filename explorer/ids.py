@@ -41,6 +41,7 @@ FIND_STATUS = "find-status"
 MAP_TOOLTIP = "map-tooltip"
 MAP_LEGEND = "map-legend"
 MAP_FRAME = "map-frame"  #: what the first view leaves out, and how to see it
+MAP_VIEW = "map-view"  #: the map's current x and y ranges (None: the whole map), for the density layer
 
 # -- parameters panel ----------------------------------------------------------------------------------------
 MCS_SLIDER = "mcs-slider"

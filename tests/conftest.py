@@ -86,15 +86,21 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 server_review_db: dict[str, Path] = {}
 
 
-def serve_run(run: Path, tmp_path_factory: pytest.TempPathFactory):
-    """``python app.py --run RUN`` in its own process, with its own cache and review database; yields its URL."""
+def serve_run(run: Path, tmp_path_factory: pytest.TempPathFactory, env: dict[str, str] | None = None):
+    """``python app.py --run RUN`` in its own process, with its own cache and review database (and ``env`` added
+    to its environment); yields its URL."""
     from explorer.client import free_port
 
     from .browser import healthy, wait
 
     port = free_port()
     review_db = tmp_path_factory.mktemp("review") / "decisions.sqlite"
-    env = {**os.environ, "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache")), "GSX_REVIEW_DB": str(review_db)}
+    env = {
+        **os.environ,
+        "GSX_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache")),
+        "GSX_REVIEW_DB": str(review_db),
+        **(env or {}),
+    }
     log = (tmp_path_factory.mktemp("server-log") / "app.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "app.py", "--run", str(run), "--port", str(port)],

@@ -18,8 +18,9 @@ from .. import ids
 from ..colors import label_colour
 from ..components import Thumbnails, graph, swatch
 from ..data import ExplorerData
+from ..density import density_above, density_image, point_rgb, view_from
 from ..events import point_of
-from ..figures import REVIEW_MODES, Colouring, colouring, map_figure, outside_frame, typed_array
+from ..figures import REVIEW_MODES, Colouring, colouring, framed_range, map_figure, outside_frame, typed_array
 from ..ids import MapTrace
 from ..review import decisions_in_force, with_review
 
@@ -75,9 +76,16 @@ def layout(data: ExplorerData) -> dbc.Card:
         ],
         className="g-2",
     )
+    figure = map_figure(data.points, initial)
+    view = first_view(data)
+    if data.n_points > density_above():  # drawn as density from the start, never as 700,000 points first
+        visible, images = density_state(data, initial, view)
+        figure.update_traces(visible=visible, selector=MapTrace.POINTS)
+        figure.update_layout(images=images)
     body = [
+        dcc.Store(id=ids.MAP_VIEW, data=view),
         graph(
-            map_figure(data.points, initial),
+            figure,
             id=ids.MAP,
             clear_on_unhover=True,
             responsive=True,
@@ -92,6 +100,24 @@ def layout(data: ExplorerData) -> dbc.Card:
     return dbc.Card([dbc.CardHeader(controls), dbc.CardBody(body, className="p-1")], className="h-100")
 
 
+def first_view(data: ExplorerData) -> dict[str, list[float]]:
+    """The map's first view: the framed ranges `map_figure` opens on."""
+    return {"x": list(framed_range(data.points["x"].to_numpy())), "y": list(framed_range(data.points["y"].to_numpy()))}
+
+
+def density_state(data: ExplorerData, colours: Colouring, view: dict[str, list[float]] | None) -> tuple[bool, list]:
+    """(points trace visible, ``layout.images``) for ``view`` (None: the whole map): the points themselves
+    when at most `density_above` are in view, else a density image of them (`explorer.density`)."""
+    x, y = data.points["x"].to_numpy(), data.points["y"].to_numpy()
+    if view is None:
+        view = {"x": [float(x.min()), float(x.max())], "y": [float(y.min()), float(y.max())]}
+    (x0, x1), (y0, y1) = view["x"], view["y"]
+    in_view = int(np.count_nonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)))
+    if in_view <= density_above():
+        return True, []
+    return False, [density_image(x, y, point_rgb(colours), (x0, x1), (y0, y1))]
+
+
 def points_for(data: ExplorerData, mode: str) -> Any:
     """The points a colour mode reads: with the decisions in force for the review modes."""
     if mode not in REVIEW_MODES:
@@ -101,14 +127,23 @@ def points_for(data: ExplorerData, mode: str) -> Any:
 
 
 def render_frame_note(data: ExplorerData) -> str:
-    """What the first view leaves out (a far island, stragglers), and how to see it; empty when it shows all."""
+    """What the first view leaves out (a far island, stragglers), and how to see it; how a large map is drawn.
+
+    Empty when the first view shows every glitch, one by one.
+    """
+    notes = []
     left_out = outside_frame(data.points)
-    if not left_out:
-        return ""
-    return (
-        f"The first view frames {data.n_points - left_out:,} of {data.n_points:,} glitches; "
-        "the mode bar's Autoscale shows all."
-    )
+    if left_out:
+        notes.append(
+            f"The first view frames {data.n_points - left_out:,} of {data.n_points:,} glitches; "
+            "the mode bar's Autoscale shows all."
+        )
+    if data.n_points > density_above():
+        notes.append(
+            f"With more than {density_above():,} glitches in view the map draws their density (each pixel the "
+            "mean colour of its glitches); zoom in to see, hover and select them one by one."
+        )
+    return " ".join(notes)
 
 
 def recolour_patch(colours: Colouring) -> Patch:
@@ -225,6 +260,9 @@ def register(app: Any, data: ExplorerData) -> None:
         members = data.view_for(raw).labels == int(cluster) if cluster is not None else None
         return emphasis_patch(shown, members if members is not None and members.any() else None)
 
+    if data.n_points > density_above():
+        _register_density(app, data)
+
     @app.callback(
         Output(ids.MAP, "figure", allow_duplicate=True),
         Input(ids.SELECTED_CLUSTER, "data"),
@@ -250,3 +288,33 @@ def register(app: Any, data: ExplorerData) -> None:
             return False, no_update, no_update
         cluster = int(data.view_for(raw).labels[point])
         return True, hover_data["points"][0]["bbox"], render_tooltip(data, thumbs, point, cluster)
+
+
+def _register_density(app: Any, data: ExplorerData) -> None:
+    """The density layer's callbacks (maps of more than `density_above` points): follow the view; redraw."""
+
+    @app.callback(
+        Output(ids.MAP_VIEW, "data"),
+        Input(ids.MAP, "relayoutData"),
+        State(ids.MAP_VIEW, "data"),
+        prevent_initial_call=True,
+    )
+    def follow_view(relayout, view):
+        moved = view_from(relayout, view)
+        return no_update if moved == view else moved
+
+    @app.callback(
+        Output(ids.MAP, "figure", allow_duplicate=True),
+        Input(ids.MAP_VIEW, "data"),
+        Input(ids.CLUSTER_PARAMS, "data"),
+        Input(ids.COLOUR_BY, "value"),
+        Input(ids.REVIEW_TICK, "data"),
+        prevent_initial_call=True,
+    )
+    def redraw(view, raw, mode, _tick):
+        mode = mode if mode in data.colour_modes else "cluster"
+        visible, images = density_state(data, colouring(mode, points_for(data, mode), data.view_for(raw).labels), view)
+        patch = Patch()
+        patch["data"][MapTrace.POINTS]["visible"] = visible
+        patch["layout"]["images"] = images
+        return patch
