@@ -160,7 +160,10 @@ def _time_to_draw(url: str) -> tuple[float, float]:
         "const c=[...document.querySelectorAll('#map canvas')];let n=0;for(const x of c){"
         "const g=x.getContext('webgl',{preserveDrawingBuffer:true});if(!g||!x.width)continue;"
         "const p=new Uint8Array(x.width*x.height*4);g.readPixels(0,0,x.width,x.height,g.RGBA,g.UNSIGNED_BYTE,p);"
-        "for(let i=3;i<p.length;i+=4)if(p[i]>0){n++;break;}}return n;"
+        "for(let i=3;i<p.length;i+=4)if(p[i]>0){n++;break;}}"
+        # a map drawn as density (explorer/density.py): its image is in the page's SVG, not on the canvas
+        "if(!n){const i=document.querySelector('#map .imagelayer image');"
+        "if(i&&i.getAttribute('href')&&i.getBoundingClientRect().width>0)n=1;}return n;"
     )
     try:
         start = time.perf_counter()
