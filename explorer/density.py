@@ -15,17 +15,26 @@ milliseconds at 700,000 points.
 from __future__ import annotations
 
 import base64
-import io
 import os
+import struct
+import zlib
 from typing import Any
 
 import numpy as np
 import plotly.colors
-from PIL import Image
 
 from .figures import Colouring
 
-__all__ = ["DENSITY_ABOVE", "SettingError", "density_above", "density_image", "density_rgba", "point_rgb", "view_from"]
+__all__ = [
+    "DENSITY_ABOVE",
+    "SettingError",
+    "density_above",
+    "density_image",
+    "density_rgba",
+    "png_bytes",
+    "point_rgb",
+    "view_from",
+]
 
 #: Points in view above which the map shows the density image instead of the points.
 DENSITY_ABOVE = 150_000
@@ -132,14 +141,30 @@ def density_image(
     (x0, x1), (y0, y1) = x_range, y_range
     dx, dy = (x1 - x0) * _MARGIN, (y1 - y0) * _MARGIN
     x0, x1, y0, y1 = x0 - dx, x1 + dx, y0 - dy, y1 + dy
-    buffer = io.BytesIO()
     image = density_rgba(x, y, rgb, (x0, x1), (y0, y1), shape=(540, 720), spread=1)
-    Image.fromarray(image, "RGBA").save(buffer, "PNG")
     return {
-        "source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
+        "source": "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii"),
         "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,
         "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top",
     }  # fmt: skip
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """An 8-bit RGBA image as a PNG file, with the standard library only (the serving image has no Pillow)."""
+    height, width = rgba.shape[:2]
+    rows = np.zeros((height, width * 4 + 1), dtype=np.uint8)  # each row: filter type 0, then its pixels
+    rows[:, 1:] = np.ascontiguousarray(rgba, dtype=np.uint8).reshape(height, width * 4)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA, deflate, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def view_from(relayout: dict[str, Any] | None, view: dict[str, list[float]] | None) -> dict[str, list[float]] | None:

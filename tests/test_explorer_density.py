@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.density import SettingError, density_above, density_rgba, point_rgb, view_from
+from explorer.density import SettingError, density_above, density_rgba, png_bytes, point_rgb, view_from
 from explorer.figures import colouring
 from precompute.rundir import load_run
 
@@ -117,3 +118,11 @@ def test_a_lone_point_spreads_to_a_dot_of_its_colour():
     drawn = image[..., 3] > 0
     assert drawn.sum() == 9  # the 3 x 3 pixels around it
     assert (image[drawn, :3] == [10, 20, 30]).all()
+
+
+def test_the_png_writer_round_trips_through_a_real_decoder():
+    from PIL import Image  # in the test environment; the serving image has no Pillow, hence png_bytes
+
+    rgba = np.random.default_rng(3).integers(0, 256, size=(7, 11, 4), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(png_bytes(rgba))).convert("RGBA"))
+    np.testing.assert_array_equal(decoded, rgba)
