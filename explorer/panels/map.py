@@ -8,6 +8,7 @@ the traces by their role (`explorer.ids.MapTrace`), the order
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -79,7 +80,7 @@ def layout(data: ExplorerData) -> dbc.Card:
     figure = map_figure(data.points, initial)
     view = first_view(data)
     if data.n_points > density_above():  # drawn as density from the start, never as 700,000 points first
-        visible, images = density_state(data, initial, view)
+        visible, images = density_state(data, lambda: initial, view)
         figure.update_traces(visible=visible, selector=MapTrace.POINTS)
         figure.update_layout(images=images)
     body = [
@@ -105,9 +106,12 @@ def first_view(data: ExplorerData) -> dict[str, list[float]]:
     return {"x": list(framed_range(data.points["x"].to_numpy())), "y": list(framed_range(data.points["y"].to_numpy()))}
 
 
-def density_state(data: ExplorerData, colours: Colouring, view: dict[str, list[float]] | None) -> tuple[bool, list]:
+def density_state(
+    data: ExplorerData, colours: Callable[[], Colouring], view: dict[str, list[float]] | None
+) -> tuple[bool, list]:
     """(points trace visible, ``layout.images``) for ``view`` (None: the whole map): the points themselves
-    when at most `density_above` are in view, else a density image of them (`explorer.density`)."""
+    when at most `density_above` are in view, else a density image of them (`explorer.density`) in the
+    ``colours()`` of the moment (asked for only then: a zoomed-in view needs no colouring of 700,000 points)."""
     x, y = data.points["x"].to_numpy(), data.points["y"].to_numpy()
     if view is None:
         view = {"x": [float(x.min()), float(x.max())], "y": [float(y.min()), float(y.max())]}
@@ -115,7 +119,13 @@ def density_state(data: ExplorerData, colours: Colouring, view: dict[str, list[f
     in_view = int(np.count_nonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)))
     if in_view <= density_above():
         return True, []
-    return False, [density_image(x, y, point_rgb(colours), (x0, x1), (y0, y1))]
+    return False, [density_image(x, y, point_rgb(colours()), (x0, x1), (y0, y1))]
+
+
+def current_colouring(data: ExplorerData, raw: dict | None, mode: str) -> Colouring:
+    """The colours a request's clustering parameters and colour mode ask for (an unknown mode: by cluster)."""
+    mode = mode if mode in data.colour_modes else "cluster"
+    return colouring(mode, points_for(data, mode), data.view_for(raw).labels)
 
 
 def points_for(data: ExplorerData, mode: str) -> Any:
@@ -242,10 +252,9 @@ def register(app: Any, data: ExplorerData) -> None:
         Input(ids.REVIEW_TICK, "data"),
     )
     def recolour(raw, mode, _tick):
-        mode = mode if mode in data.colour_modes else "cluster"
         if ctx.triggered_id == ids.REVIEW_TICK and mode not in REVIEW_MODES:
             return no_update, no_update  # a decision changes only the review modes' colours
-        colours = colouring(mode, points_for(data, mode), data.view_for(raw).labels)
+        colours = current_colouring(data, raw, mode)
         return recolour_patch(colours), render_legend(colours)
 
     @app.callback(
@@ -312,8 +321,7 @@ def _register_density(app: Any, data: ExplorerData) -> None:
         prevent_initial_call=True,
     )
     def redraw(view, raw, mode, _tick):
-        mode = mode if mode in data.colour_modes else "cluster"
-        visible, images = density_state(data, colouring(mode, points_for(data, mode), data.view_for(raw).labels), view)
+        visible, images = density_state(data, lambda: current_colouring(data, raw, mode), view)
         patch = Patch()
         patch["data"][MapTrace.POINTS]["visible"] = visible
         patch["layout"]["images"] = images
