@@ -13,6 +13,7 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from explorer import create_app
@@ -21,6 +22,8 @@ from precompute.rundir import RunError
 
 ROOT = Path(__file__).resolve().parent
 DEMO_RUN = ROOT / "data" / "runs" / "demo"
+#: How a gunicorn worker's start-up line begins (`explorer.client.gunicorn_server` waits for one per worker)
+READY = "explorer worker ready"
 
 
 def _run_path(requested: str | None) -> Path:
@@ -52,4 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 else:  # imported by a WSGI server: `gunicorn app:server`
+    _loading = time.monotonic()
     server = create_app(_run_path(None)).server
+    # one line per worker, once it has loaded and warmed the run: the operator's (and the tests') sign it serves
+    print(f"{READY} pid {os.getpid()}: {server.config['GSX_DATA'].n_points} points of "
+          f"{server.config['GSX_DATA'].root} in {time.monotonic() - _loading:.1f} s", file=sys.stderr, flush=True)  # fmt: skip

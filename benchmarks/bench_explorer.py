@@ -46,6 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import machine_line
 from explorer.client import callback_body, free_port
+from precompute.audit.neighbours import nearest_neighbours
+from precompute.audit.tables import NEIGHBOURS_KEPT
 from precompute.cluster import ClusterParams, ClusterTree
 from precompute.rundir import MANIFEST_VERSION, write_run
 
@@ -110,12 +112,18 @@ def make_run(n: int, out: Path, preview: Path) -> Path:
         "skipped": [],
     }
 
+    # embeddings that cluster where the map does, and the neighbour table an audited run carries (searched
+    # by the audit's own code), so the nearest-neighbour and review panels read it as they do on a real run
+    vectors = (rng.normal(size=(40, 64))[which] + rng.normal(scale=0.7, size=(n, 64))).astype(np.float32)
+    neighbours = nearest_neighbours(vectors, NEIGHBOURS_KEPT)
+
     def add(staging: Path) -> None:
         (staging / "previews").mkdir()
         for size in ("thumb", "detail"):
             shutil.copyfile(preview, staging / "previews" / f"{key}-{size}.webp")
+        (staging / "audit").mkdir()
+        np.save(staging / "audit" / "neighbours.npy", neighbours)
 
-    vectors = rng.normal(size=(n, 64)).astype(np.float32)
     return write_run(
         out, manifest=manifest, points=points, images=images, embeddings=vectors, trees=[tree], add_files=add
     )

@@ -53,7 +53,7 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     density_above()  # a bad $GSX_DENSITY_ABOVE stops here, naming itself, before the run is loaded
     data = ExplorerData(run_path, cache_dir=cache_dir)
     if warm:
-        data.findings(data.view(data.run_params))
+        data.warm()
     jobs = diskcache.Cache(str(data.cache_dir / "jobs"))
     manager = dash.DiskcacheManager(jobs)
     app = dash.Dash(

@@ -55,6 +55,10 @@ class Served:
     process: subprocess.Popen
 
 
+#: The line each worker prints once it serves (app.py's READY; not imported: app.py builds an app on import)
+WORKER_READY = "explorer worker ready"
+
+
 @contextlib.contextmanager
 def gunicorn_server(
     run: Path,
@@ -67,7 +71,8 @@ def gunicorn_server(
     review_db: Path | None = None,
 ) -> Iterator[Served]:
     """Serve ``run`` with ``gunicorn app:server`` and ``gunicorn.conf.py`` (as the container does) on a free
-    loopback port; wait until ``/healthz`` answers; stop it (SIGTERM, as ``docker stop``) on exit.
+    loopback port; wait until ``/healthz`` answers and, with a ``log``, until every worker says it is ready
+    (app.py's line); stop it (SIGTERM, as ``docker stop``) on exit.
 
     ``review_db`` sets ``GSX_REVIEW_DB`` (else the caller's environment decides)."""
     port = free_port()
@@ -93,6 +98,11 @@ def gunicorn_server(
             except OSError:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"gunicorn did not answer /healthz within {wait_s} s (log: {log})") from None
+                time.sleep(0.5)
+        if log:  # /healthz answers once one worker serves; the others may still be loading the run
+            while log.read_text(errors="replace").count(WORKER_READY) < workers:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise TimeoutError(f"not every gunicorn worker was ready within {wait_s} s (log: {log})")
                 time.sleep(0.5)
         yield Served(url, process)
     finally:

@@ -82,7 +82,7 @@ class Thumbnails:
 
     def windows(self, point: int) -> list[tuple[str, str]]:
         """(window, preview key) of every time window of ``point``'s glitch, in window order."""
-        return self.data.image_keys.get(str(self.data.points["gravityspy_id"].iat[point]), [])
+        return self.data.image_keys(point)
 
     def image(self, key: str, *, title: str = "", size: str = "thumb", cls: str = "thumb") -> html.Img:
         return html.Img(src=self.url(key, size), title=title, className=cls)

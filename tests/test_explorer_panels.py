@@ -72,6 +72,24 @@ def test_the_detail_shows_four_windows_the_facts_and_the_nearest_neighbours(data
     assert neighbour_ids == [ids.goto_point(i) for i, _ in data.neighbours(point, k=glitch.NEIGHBOURS)]
 
 
+def test_every_points_images_are_its_glitchs_in_window_order(data):
+    expected = {
+        gid: list(zip(rows["window"].astype(str), rows["key"].astype(str), strict=True))
+        for gid, rows in data.images.sample(frac=1, random_state=0).sort_values("window").groupby("gravityspy_id")
+    }
+    for point, gid in enumerate(data.points["gravityspy_id"].astype(str)):
+        assert data.image_keys(point) == expected.get(gid, []), f"point {point} ({gid})"
+    assert {len(v) for v in expected.values()} == {4}
+
+
+def test_only_this_runs_image_keys_are_known(data):
+    keys = sorted(set(data.images["key"].astype(str)))
+    assert all(data.is_known_key(key) for key in keys)
+    flipped = [key[:-1] + ("0" if key[-1] != "0" else "1") for key in keys]
+    strangers = [key for key in flipped if key not in set(keys)] + ["", "0" * len(keys[0]), "f" * len(keys[0]), "zz"]
+    assert not any(data.is_known_key(key) for key in strangers if key not in set(keys))
+
+
 def test_the_failure_modes_list_every_kind_with_its_count(data, thumbs):
     view = data.view(data.run_params)
     sections = failure_modes.render_findings(data, thumbs, view)
