@@ -1,6 +1,6 @@
 # Gravity Spy Glitch Explorer: the two set-up commands are `make demo` and `make test`.
 # Each creates .venv when it is missing and installs what it needs; nothing is
-# installed globally except Debian's Chromium for the browser tests (make test, as root).
+# installed globally except Debian's Chromium, redis-server and podman for the tests (make test, as root).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -70,10 +70,12 @@ serve: install  ## serve the dashboard on RUN=path (default: the demo run) at HO
 	@echo "Serving $(or $(RUN),$(DEMO_RUN)) at http://$(HOST):$(PORT)/ (gunicorn; Ctrl-C stops it)"
 	GSX_RUN=$(or $(RUN),$(DEMO_RUN)) GSX_HOST=$(HOST) GSX_PORT=$(PORT) exec $(VENV)/bin/gunicorn app:server
 
-test: install-dev $(VENV)/.installed-gpu  ## install everything (Chromium and podman too) and run the whole test suite
+test: install-dev $(VENV)/.installed-gpu  ## install everything (Chromium, Redis and podman too) and run the whole test suite
 	scripts/ensure-chromium.sh
+	scripts/ensure-redis.sh
 	GSX_CONTAINERS_CONF=$(CURDIR)/build/containers.conf scripts/ensure-podman.sh
-	CONTAINERS_CONF=$(CURDIR)/build/containers.conf GSX_REQUIRE_CONTAINER_TEST=1 $(PY) -m pytest $(PYTEST_ARGS)
+	CONTAINERS_CONF=$(CURDIR)/build/containers.conf GSX_REQUIRE_CONTAINER_TEST=1 GSX_REQUIRE_REDIS_TEST=1 \
+	  $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev  ## ruff lint and format check
 	$(VENV)/bin/ruff check .

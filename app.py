@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from explorer import create_app
+from explorer.cache import CacheSettingError
 from explorer.density import SettingError
 from precompute.rundir import RunError
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         app = create_app(_run_path(args.run))
-    except (RunError, SettingError) as exc:
+    except (RunError, SettingError, CacheSettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"Serving {app.server.config['GSX_DATA'].root} on http://{args.host}:{args.port}/", file=sys.stderr)
@@ -57,6 +58,8 @@ if __name__ == "__main__":
 else:  # imported by a WSGI server: `gunicorn app:server`
     _loading = time.monotonic()
     server = create_app(_run_path(None)).server
+    #: with GSX_CACHE_URL=redis://…, the Celery app whose workers build trees: `celery -A app:celery_app worker`
+    celery_app = server.config["GSX_CELERY"]
     # one line per worker, once it has loaded and warmed the run: the operator's (and the tests') sign it serves
     print(f"{READY} pid {os.getpid()}: {server.config['GSX_DATA'].n_points} points of "
           f"{server.config['GSX_DATA'].root} in {time.monotonic() - _loading:.1f} s", file=sys.stderr, flush=True)  # fmt: skip

@@ -55,8 +55,11 @@ ROOT = Path(__file__).resolve().parent.parent
 LABELS = ["Blip", "Koi_Fish", "Whistle", "Scattered_Light", "Low_Frequency_Burst", "Tomte", "Power_Line"]
 
 
-def make_run(n: int, out: Path, preview: Path) -> Path:
-    """A run directory of ``n`` points whose numbers look like a real run's, for the dashboard only."""
+def make_run(n: int, out: Path, preview: Path, *, neighbours: bool = True) -> Path:
+    """A run directory of ``n`` points whose numbers look like a real run's, for the dashboard only.
+
+    ``neighbours``: search and keep the neighbour table an audited run has (minutes at 700k).
+    """
     rng = np.random.default_rng(0)
     centres = rng.uniform(-15, 15, size=(40, 2))
     which = rng.integers(0, 40, size=n)
@@ -115,14 +118,15 @@ def make_run(n: int, out: Path, preview: Path) -> Path:
     # embeddings that cluster where the map does, and the neighbour table an audited run carries (searched
     # by the audit's own code), so the nearest-neighbour and review panels read it as they do on a real run
     vectors = (rng.normal(size=(40, 64))[which] + rng.normal(scale=0.7, size=(n, 64))).astype(np.float32)
-    neighbours = nearest_neighbours(vectors, NEIGHBOURS_KEPT)
+    table = nearest_neighbours(vectors, NEIGHBOURS_KEPT) if neighbours else None
 
     def add(staging: Path) -> None:
         (staging / "previews").mkdir()
         for size in ("thumb", "detail"):
             shutil.copyfile(preview, staging / "previews" / f"{key}-{size}.webp")
-        (staging / "audit").mkdir()
-        np.save(staging / "audit" / "neighbours.npy", neighbours)
+        if table is not None:
+            (staging / "audit").mkdir()
+            np.save(staging / "audit" / "neighbours.npy", table)
 
     return write_run(
         out, manifest=manifest, points=points, images=images, embeddings=vectors, trees=[tree], add_files=add

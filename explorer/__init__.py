@@ -28,7 +28,10 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
         A run directory written by ``python -m precompute run``; it is only read.
     cache_dir : `pathlib.Path`, optional, default: ``$GSX_CACHE_DIR`` or ``~/.cache/gravityspy-explorer``
         A writable folder for trees, cuts and background jobs, shared by all
-        server workers.
+        server workers. With ``$GSX_CACHE_URL=redis://…`` the shared cache and
+        the background jobs live in Redis instead (`explorer.cache`,
+        `explorer.jobs`), and the app's Celery app is
+        ``app.server.config["GSX_CELERY"]``.
     warm : `bool`, optional, default: True
         Compute the run's own clustering now, so that numba's compilation (up
         to a minute on a fresh install) happens at start-up, not in the first
@@ -40,22 +43,25 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
         If the run directory is missing, unfinished or from another version.
     explorer.density.SettingError
         If ``$GSX_DENSITY_ABOVE`` is not a whole number.
+    explorer.cache.CacheSettingError
+        If ``$GSX_CACHE_URL`` is neither a folder nor a Redis URL.
     """
     import dash
-    import diskcache
 
+    from .cache import cache_url
     from .data import ExplorerData
     from .density import density_above
+    from .jobs import background_manager
     from .layout import create_layout
     from .panels import register_all
     from .server import add_routes
 
-    density_above()  # a bad $GSX_DENSITY_ABOVE stops here, naming itself, before the run is loaded
+    density_above()  # a bad $GSX_DENSITY_ABOVE or $GSX_CACHE_URL stops here, naming itself, before the run is loaded
+    cache_url()
     data = ExplorerData(run_path, cache_dir=cache_dir)
     if warm:
         data.warm()
-    jobs = diskcache.Cache(str(data.cache_dir / "jobs"))
-    manager = dash.DiskcacheManager(jobs)
+    manager = background_manager(cache_url(), data.cache_dir / "jobs")
     app = dash.Dash(
         __name__,
         title="Gravity Spy Glitch Explorer",
@@ -69,4 +75,7 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     register_all(app, data)
     add_routes(app.server, data, prefix=app.config.routes_pathname_prefix, callback_map=app.callback_map)
     app.server.config["GSX_DATA"] = data
+    app.server.config["GSX_CELERY"] = (
+        getattr(manager, "handle", None) if isinstance(manager, dash.CeleryManager) else None
+    )
     return app

@@ -69,22 +69,27 @@ def gunicorn_server(
     log: Path | None = None,
     wait_s: float = 300,
     review_db: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """Serve ``run`` with ``gunicorn app:server`` and ``gunicorn.conf.py`` (as the container does) on a free
     loopback port; wait until ``/healthz`` answers and, with a ``log``, until every worker says it is ready
     (app.py's line); stop it (SIGTERM, as ``docker stop``) on exit.
 
-    ``review_db`` sets ``GSX_REVIEW_DB`` (else the caller's environment decides)."""
+    ``review_db`` sets ``GSX_REVIEW_DB`` (else the caller's environment decides); ``env`` adds more settings."""
     port = free_port()
-    env = {
-        **os.environ, "GSX_RUN": str(run), "GSX_CACHE_DIR": str(cache_dir), "GSX_HOST": "127.0.0.1",
+    environment = {
+        **os.environ, **(env or {}), "GSX_RUN": str(run), "GSX_CACHE_DIR": str(cache_dir), "GSX_HOST": "127.0.0.1",
         "GSX_PORT": str(port), "GSX_WORKERS": str(workers), "GSX_THREADS": str(threads),
     }  # fmt: skip
     if review_db is not None:
-        env["GSX_REVIEW_DB"] = str(review_db)
+        environment["GSX_REVIEW_DB"] = str(review_db)
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "app:server"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "gunicorn", "app:server"],
+        cwd=ROOT,
+        env=environment,
+        stdout=out,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

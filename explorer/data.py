@@ -12,8 +12,9 @@ what the map's colours and the cluster table need, under a second at 700,000
 points) and the audit's findings on that cut (`ExplorerData.findings`: seconds
 at that size, so the callbacks that need them run apart and the table's flags
 follow). Trees (one per ``min_samples``), cuts and findings (one per parameter
-set) are cached on disk with diskcache under the cache directory, so every
-gunicorn worker shares them; the run directory itself is never written and may be
+set) are kept in the shared cache (`explorer.cache`: diskcache under the cache
+directory on one host, Redis across hosts), so every gunicorn worker shares
+them; the run directory itself is never written and may be
 mounted read-only. Nothing here is per-user state: each user's parameters
 live in their browser (``dcc.Store``) and are passed in with every request.
 
@@ -46,6 +47,7 @@ from precompute.audit.sources import SIDE_COLUMNS, has_both_labels
 from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree, check_fits
 from precompute.rundir import Run, load_run
 
+from .cache import cache_url, open_cache
 from .figures import colour_modes
 from .review import ReviewOff, ReviewStore, open_review
 
@@ -105,8 +107,6 @@ class ExplorerData:
     """A loaded run plus the shared caches the dashboard needs."""
 
     def __init__(self, run_path: str | os.PathLike[str], *, cache_dir: Path | None = None):
-        import diskcache
-
         # absolute, so that files it names (previews) do not depend on the server's working directory
         self.run: Run = load_run(Path(run_path).resolve())
         self.root = self.run.root
@@ -118,7 +118,8 @@ class ExplorerData:
         self.run_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
         cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
         self.cache_dir = cache_root / "explorer"
-        self.cache = diskcache.Cache(str(self.cache_dir / "shared"), size_limit=2**30)
+        #: views, findings and trees shared by every worker (and every host with Redis): `explorer.cache`
+        self.cache = open_cache(cache_url(), self.cache_dir / "shared")
         self.run_params = ClusterParams(**self.manifest["cluster_params_used"])
         self.finding_params = FindingParams()
         self.label_groups = self._label_groups()
@@ -348,7 +349,7 @@ class ExplorerData:
         """Whether the tree for ``min_samples`` is ready (in the run or the shared cache)."""
         from precompute.rundir import tree_path
 
-        return tree_path(self.run.root, min_samples).exists() or self._tree_key(min_samples) in self.cache
+        return tree_path(self.run.root, min_samples).exists() or self.cache.has(self._tree_key(min_samples))
 
     def _tree_key(self, min_samples: int) -> str:
         return f"tree/{self.run_id}/{int(min_samples)}"
@@ -405,7 +406,7 @@ class ExplorerData:
     def findings_ready(self, view: ClusterView) -> bool:
         """Whether `findings` would answer ``view`` without computing."""
         key = self._key("findings", view.params, view.source)
-        return key in self._findings or key in self.cache
+        return key in self._findings or self.cache.has(key)
 
     def flags(self, view: ClusterView) -> dict[int, str]:
         """Each cluster's kinds of finding, comma-separated (the cluster table's ``flags``); computes `findings`."""

@@ -2,8 +2,8 @@
 
 A ``min_cluster_size``, method or epsilon change re-cuts the cached tree
 within the request (`ExplorerData.view`); a ``min_samples`` change needs a new
-tree, built in a background callback (`dash.DiskcacheManager`) while the page
-stays usable. The chosen parameters live in the browser (``CLUSTER_PARAMS``)
+tree, built in a background callback (`explorer.jobs`: a local process, or a
+Celery worker when the cache is Redis) while the page stays usable. The chosen parameters live in the browser (``CLUSTER_PARAMS``)
 and every other panel follows them.
 """
 
@@ -136,6 +136,16 @@ def render_metrics(view: ClusterView) -> list[Any]:
     ]
 
 
+#: How Dash prefixes the message of an error raised in (or reported for) a background callback
+_BACKGROUND_ERROR = "An error occurred inside a background callback: "
+
+
+def _rebuild_failed(exc: Exception) -> tuple[Any, str]:
+    """The rebuild's answer when its job failed or was lost (`explorer.jobs`): the reason, and the button back."""
+    message = str(exc).removeprefix(_BACKGROUND_ERROR).strip()
+    return no_update, f"Not rebuilt: {message}"
+
+
 def register(app: Any, data: ExplorerData) -> None:
     """The parameters' callbacks: apply a re-cut, reset, rebuild a tree in the background, show the metrics."""
 
@@ -183,6 +193,7 @@ def register(app: Any, data: ExplorerData) -> None:
             (Output(ids.TREE_PROGRESS, "children"), "Building the tree (a few seconds per 10k points)…", ""),
         ],
         prevent_initial_call=True,
+        on_error=_rebuild_failed,
     )
     def rebuild_tree(_, min_samples, current):
         try:
