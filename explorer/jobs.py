@@ -45,13 +45,17 @@ def _queued_key(task_id: str) -> str:
     return f"gsx:job-queued:{task_id}"
 
 
+def _started_key(task_id: str) -> str:
+    return f"gsx:job-started:{task_id}"
+
+
 def make_celery(url: str) -> Any:
     """A Celery app on Redis ``url`` (broker and results), with the heartbeat every task keeps while it runs."""
     from celery import Celery, signals
 
     app = Celery("gravityspy_explorer", broker=url, backend=url)
     app.conf.update(
-        task_track_started=True,  # "started" tells a lost worker from a job still waiting in the queue
+        task_track_started=True,  # shown as the job's state; the heartbeat's own keys decide whether it is lost
         worker_prefetch_multiplier=1,  # a worker takes one rebuild at a time; the rest wait for a free worker
         result_expires=3600,
         broker_connection_retry_on_startup=True,
@@ -62,8 +66,14 @@ def make_celery(url: str) -> Any:
 
     @signals.task_prerun.connect(weak=False)
     def start_beating(task_id: str, task: Any, **_: Any) -> None:
+        # "started" and the first beat in one transaction: a started job without a live beat has lost its worker
+        # (Celery's own STARTED state is stored after this signal, so a kill in between would leave it PENDING)
+        client = task.backend.client
+        client.pipeline().set(_alive_key(task_id), "1", ex=HEARTBEAT_TTL_S).set(
+            _started_key(task_id), "1", ex=PENDING_LIMIT_S * 10
+        ).execute()
         stop = beats[task_id] = threading.Event()
-        threading.Thread(target=_beat, args=(task.backend.client, task_id, stop), daemon=True).start()
+        threading.Thread(target=_beat, args=(client, task_id, stop), daemon=True).start()
 
     @signals.task_postrun.connect(weak=False)
     def stop_beating(task_id: str, **_: Any) -> None:
@@ -142,7 +152,7 @@ class WatchedCeleryManager(CeleryManager):
             return "the job was never queued"
         client = self.handle.backend.client
         task = self.handle.AsyncResult(job)
-        if task.state == "STARTED" and not client.exists(_alive_key(job)):
+        if client.exists(_started_key(job)) and not client.exists(_alive_key(job)):
             return f"the Celery worker building it stopped (no heartbeat for {HEARTBEAT_TTL_S} s)"
         if task.state == "FAILURE":  # the callback's own errors are results; this is the worker's (WorkerLostError)
             return f"the Celery worker building it failed ({type(task.result).__name__}: {task.result})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,9 +95,15 @@ def test_i2_killed_while_writing_the_first_run(synth_set, reference, tmp_path):
     assert_same_run(out, reference)
 
 
-def test_i3_killed_while_replacing_a_run_leaves_the_old_one_readable(synth_set, tmp_path):
-    cache, out = tmp_path / "cache", tmp_path / "run"
-    assert _run(small_run_args(synth_set.root, out, cache)).returncode == 0
+def _finished(reference: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """(cache, run): a copy of the uninterrupted run and its cache, as if ``small_run_args`` had run here."""
+    shutil.copytree(reference.parent / "cache", tmp_path / "cache")
+    shutil.copytree(reference, tmp_path / "run")
+    return tmp_path / "cache", tmp_path / "run"
+
+
+def test_i3_killed_while_replacing_a_run_leaves_the_old_one_readable(synth_set, reference, tmp_path):
+    cache, out = _finished(reference, tmp_path)
     before = (out / "manifest.json").read_bytes()
     args = small_run_args(synth_set.root, out, cache)
     args[args.index("--min-cluster-size") + 1] = "4"  # a different run replacing the first
@@ -109,11 +116,10 @@ def test_i3_killed_while_replacing_a_run_leaves_the_old_one_readable(synth_set, 
     assert list(tmp_path.glob(".run.*")) == []
 
 
-def test_i4_killed_between_the_renames_of_a_non_atomic_swap(synth_set, tmp_path):
+def test_i4_killed_between_the_renames_of_a_non_atomic_swap(synth_set, reference, tmp_path):
     """Where the file system has no atomic exchange, a run is replaced by two renames; a kill between them
     leaves the old run aside, and the next writer (or `clear_leftovers`) puts it back."""
-    cache, out = tmp_path / "cache", tmp_path / "run"
-    assert _run(small_run_args(synth_set.root, out, cache)).returncode == 0
+    cache, out = _finished(reference, tmp_path)
     before = (out / "manifest.json").read_bytes()
     code = (
         "import os, signal, sys\n"

@@ -27,6 +27,7 @@ from PIL import Image
 
 from benchmarks.bench_explorer import make_run
 from explorer.client import callback_body, free_port, gunicorn_server
+from explorer.jobs import WatchedCeleryManager, _alive_key, _queued_key, _started_key, make_celery
 
 pytestmark = pytest.mark.slow
 
@@ -229,6 +230,23 @@ def test_a_worker_killed_mid_build_gives_a_clear_error_and_a_retry_succeeds_once
     )
     answer = page.rebuild(25)
     assert "Tree for min_samples=25 ready" in _status_text(answer), answer
+
+
+def test_a_started_job_whose_heartbeat_stopped_is_lost_whatever_celery_recorded(hosts):
+    """A worker killed between starting a job and Celery storing "STARTED" leaves it "PENDING": still lost."""
+    _one, _two, state = hosts
+    manager = WatchedCeleryManager(make_celery(state["url"]), where="test")
+    client = manager.handle.backend.client
+    job = f"job-{time.monotonic_ns()}"
+    client.set(_queued_key(job), str(time.time()))
+    assert manager.problem(job) is None, "queued and waiting for a worker"
+    client.set(_started_key(job), "1")
+    client.set(_alive_key(job), "1", ex=10)
+    assert manager.problem(job) is None, "running, its heartbeat fresh"
+    client.delete(_alive_key(job))
+    assert manager.handle.AsyncResult(job).state == "PENDING"
+    assert "the Celery worker building it stopped" in (manager.problem(job) or "")
+    assert not manager.job_running(job)
 
 
 def test_redis_going_away_costs_speed_not_answers(hosts):
