@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dash import CeleryManager
+from dash import CeleryManager, DiskcacheManager
 
 from .cache import is_redis, redacted
 
@@ -96,12 +96,10 @@ def _beat(client: Any, task_id: str, stop: threading.Event) -> None:
 
 def background_manager(url: str, folder: Path) -> Any:
     """Dash's background-callback manager for the cache setting ``url`` (`explorer.cache.cache_url`)."""
-    import dash
-
     if not is_redis(url):
         import diskcache
 
-        return dash.DiskcacheManager(diskcache.Cache(str(folder)))
+        return DiskcacheManager(diskcache.Cache(str(folder)))
     return WatchedCeleryManager(make_celery(url), where=redacted(url))
 
 
