@@ -18,13 +18,12 @@ from pathlib import Path
 
 from explorer import create_app
 from explorer.cache import CacheSettingError
+from explorer.client import WORKER_READY
 from explorer.density import SettingError
 from precompute.rundir import RunError
 
 ROOT = Path(__file__).resolve().parent
 DEMO_RUN = ROOT / "data" / "runs" / "demo"
-#: How a gunicorn worker's start-up line begins (`explorer.client.gunicorn_server` waits for one per worker)
-READY = "explorer worker ready"
 
 
 def _run_path(requested: str | None) -> Path:
@@ -61,5 +60,5 @@ else:  # imported by a WSGI server: `gunicorn app:server`
     #: with GSX_CACHE_URL=redis://…, the Celery app whose workers build trees: `celery -A app:celery_app worker`
     celery_app = server.config["GSX_CELERY"]
     # one line per worker, once it has loaded and warmed the run: the operator's (and the tests') sign it serves
-    print(f"{READY} pid {os.getpid()}: {server.config['GSX_DATA'].n_points} points of "
+    print(f"{WORKER_READY} pid {os.getpid()}: {server.config['GSX_DATA'].n_points} points of "
           f"{server.config['GSX_DATA'].root} in {time.monotonic() - _loading:.1f} s", file=sys.stderr, flush=True)  # fmt: skip

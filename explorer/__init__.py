@@ -57,11 +57,11 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     from .server import add_routes
 
     density_above()  # a bad $GSX_DENSITY_ABOVE or $GSX_CACHE_URL stops here, naming itself, before the run is loaded
-    cache_url()
+    url = cache_url()
     data = ExplorerData(run_path, cache_dir=cache_dir)
     if warm:
         data.warm()
-    manager = background_manager(cache_url(), data.cache_dir / "jobs")
+    manager = background_manager(url, data.cache_dir / "jobs")
     app = dash.Dash(
         __name__,
         title="Gravity Spy Glitch Explorer",
@@ -75,7 +75,5 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     register_all(app, data)
     add_routes(app.server, data, prefix=app.config.routes_pathname_prefix, callback_map=app.callback_map)
     app.server.config["GSX_DATA"] = data
-    app.server.config["GSX_CELERY"] = (
-        getattr(manager, "handle", None) if isinstance(manager, dash.CeleryManager) else None
-    )
+    app.server.config["GSX_CELERY"] = manager.handle if isinstance(manager, dash.CeleryManager) else None
     return app

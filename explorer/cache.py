@@ -91,9 +91,6 @@ class DiskCache(BaseCache):
         self._store.clear()
         return True
 
-    def describe(self) -> str:
-        return f"diskcache at {self.directory}"
-
 
 class Tolerant(BaseCache):
     """A shared cache whose failures cost only speed: a failed call is a miss, logged once a minute.
@@ -137,9 +134,6 @@ class Tolerant(BaseCache):
 
     def delete(self, key: str) -> bool:
         return bool(self._call("delete", False, key))
-
-    def describe(self) -> str:
-        return f"Redis at {self.where}"
 
 
 def redacted(url: str) -> str:

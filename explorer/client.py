@@ -55,7 +55,7 @@ class Served:
     process: subprocess.Popen
 
 
-#: The line each worker prints once it serves (app.py's READY; not imported: app.py builds an app on import)
+#: How the line begins that each gunicorn worker prints once it serves (app.py); `gunicorn_server` waits for them
 WORKER_READY = "explorer worker ready"
 
 

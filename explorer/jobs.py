@@ -34,6 +34,8 @@ __all__ = ["WatchedCeleryManager", "background_manager", "make_celery"]
 HEARTBEAT_EVERY_S, HEARTBEAT_TTL_S = 2.0, 10
 #: A queued task no worker has started within this long (s) is reported, so the page does not wait for ever
 PENDING_LIMIT_S = 120
+#: The job's bookkeeping keys (queued, started) outlive any poll of it, then go
+_KEY_TTL_S = PENDING_LIMIT_S * 10
 WORKER_COMMAND = "celery -A app:celery_app worker"
 
 
@@ -70,7 +72,7 @@ def make_celery(url: str) -> Any:
         # (Celery's own STARTED state is stored after this signal, so a kill in between would leave it PENDING)
         client = task.backend.client
         client.pipeline().set(_alive_key(task_id), "1", ex=HEARTBEAT_TTL_S).set(
-            _started_key(task_id), "1", ex=PENDING_LIMIT_S * 10
+            _started_key(task_id), "1", ex=_KEY_TTL_S
         ).execute()
         stop = beats[task_id] = threading.Event()
         threading.Thread(target=_beat, args=(client, task_id, stop), daemon=True).start()
@@ -113,7 +115,7 @@ class WatchedCeleryManager(CeleryManager):
     def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> str:
         try:
             task_id = super().call_job_fn(key, job_fn, args, context)
-            self.handle.backend.client.set(_queued_key(task_id), str(time.time()), ex=PENDING_LIMIT_S * 10)
+            self.handle.backend.client.set(_queued_key(task_id), str(time.time()), ex=_KEY_TTL_S)
         except Exception as exc:  # kombu and redis errors alike: the queue is unreachable
             log.warning("could not queue a background job on %s: %s", self.where, exc)
             return "unqueued"  # its polls find the queue unreachable and say so
@@ -149,13 +151,14 @@ class WatchedCeleryManager(CeleryManager):
         if not job or job == "unqueued":
             return "the job was never queued"
         client = self.handle.backend.client
-        task = self.handle.AsyncResult(job)
         if client.exists(_started_key(job)) and not client.exists(_alive_key(job)):
             return f"the Celery worker building it stopped (no heartbeat for {HEARTBEAT_TTL_S} s)"
-        if task.state == "FAILURE":  # the callback's own errors are results; this is the worker's (WorkerLostError)
+        task = self.handle.AsyncResult(job)
+        state = task.state  # one read of the result backend (each .state reads it again)
+        if state == "FAILURE":  # the callback's own errors are results; this is the worker's (WorkerLostError)
             return f"the Celery worker building it failed ({type(task.result).__name__}: {task.result})"
         queued = client.get(_queued_key(job))
-        if task.state == "PENDING" and queued is not None and time.time() - float(queued) > PENDING_LIMIT_S:
+        if state == "PENDING" and queued is not None and time.time() - float(queued) > PENDING_LIMIT_S:
             self.handle.control.revoke(job)
             return f"no Celery worker took it within {PENDING_LIMIT_S} s (is `{WORKER_COMMAND}` running?)"
         return None

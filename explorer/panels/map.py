@@ -148,9 +148,10 @@ def render_frame_note(data: ExplorerData) -> str:
             f"The first view frames {data.n_points - left_out:,} of {data.n_points:,} glitches; "
             "the mode bar's Autoscale shows all."
         )
-    if data.n_points > density_above():
+    limit = density_above()
+    if data.n_points > limit:
         notes.append(
-            f"With more than {density_above():,} glitches in view the map draws their density (each pixel the "
+            f"With more than {limit:,} glitches in view the map draws their density (each pixel the "
             "mean colour of its glitches); zoom in to see, hover and select them one by one."
         )
     return " ".join(notes)

@@ -3,8 +3,9 @@
 A ``min_cluster_size``, method or epsilon change re-cuts the cached tree
 within the request (`ExplorerData.view`); a ``min_samples`` change needs a new
 tree, built in a background callback (`explorer.jobs`: a local process, or a
-Celery worker when the cache is Redis) while the page stays usable. The chosen parameters live in the browser (``CLUSTER_PARAMS``)
-and every other panel follows them.
+Celery worker when the cache is Redis) while the page stays usable. The
+chosen parameters live in the browser (``CLUSTER_PARAMS``) and every other
+panel follows them.
 """
 
 from __future__ import annotations
