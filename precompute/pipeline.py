@@ -227,7 +227,8 @@ def _points(
         ids, point_vectors, n_windows = progress.stage(
             "fuse", fuse_windows, images, vectors, windows, method=config.fusion
         )
-        points = glitches.loc[ids].reset_index()
+        # named here: pandas 3.0 names the index after `ids`, which has no name, and the column would be lost
+        points = glitches.loc[ids].rename_axis("gravityspy_id").reset_index()
         points.insert(1, "window", "fused")
         points["n_windows"] = n_windows
     else:
