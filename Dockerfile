@@ -7,6 +7,9 @@
 #   docker build --target precompute -t gsx-precompute .
 #
 # BASE_IMAGE lets a build start from a locally made image where no registry is reachable.
+# WHEELS installs from a folder of wheels instead of PyPI, for hosts without an index (podman only: build volumes):
+#   pip wheel -r requirements.txt -w build/wheels     # on a host with the same Python (3.11) and an index
+#   podman build --target precompute -v "$PWD/build/wheels:/wheels:ro" --build-arg WHEELS=/wheels -t gsx-precompute .
 ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS base
@@ -16,22 +19,23 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
-# -- dependencies, each set in its own virtualenv ------------------------------------------
+# -- the dashboard's dependencies, in their own virtualenv -----------------------------------
 FROM base AS serve-deps
+ARG WHEELS=""
 COPY requirements-serve.txt ./
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements-serve.txt
-
-FROM base AS precompute-deps
-COPY requirements-serve.txt requirements.txt ./
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements.txt
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install ${WHEELS:+--no-index --find-links=$WHEELS} -r requirements-serve.txt
 
 # -- precompute: the pipeline (torch); outputs go to a mounted volume ------------------------
+# Its virtualenv is installed here, not copied from a stage of its own: with torch's CUDA libraries it is ~7.4 GB,
+# and a copy between stages doubled that on the build host's disk (a build here ran out of space doing so).
 FROM base AS precompute
-COPY --from=precompute-deps /opt/venv /opt/venv
+ARG WHEELS=""
 ENV PATH=/opt/venv/bin:$PATH \
     GSX_CACHE_DIR=/cache \
     MPLBACKEND=Agg
-RUN useradd --create-home --uid 10001 gsx && mkdir -p /cache /data && chown gsx /cache /data
+RUN useradd --create-home --uid 10001 gsx && mkdir -p /cache /data /runs && chown gsx /cache /data /runs
+COPY requirements-serve.txt requirements.txt ./
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install ${WHEELS:+--no-index --find-links=$WHEELS} -r requirements.txt
 COPY precompute/ precompute/
 USER 10001
 ENTRYPOINT ["python", "-m", "precompute"]

@@ -15,6 +15,7 @@ from precompute.pipeline import RunConfig, run_pipeline
 from precompute.reduce import UMAPConfig
 from precompute.synth.generate import GenerationResult, generate_dataset
 
+from .containers import SERVE_IMAGE, podman_ready, start_build, stop_builds
 from .helpers import CLI_PROGRAM, dashboard_plan, link_tree, small_plan, small_run_args
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,3 +142,17 @@ def pytest_setup_options():
     options.add_argument("--window-size=1400,900")
     options.add_argument("--no-sandbox")
     return options
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start building the serve image now when a container test will need it, so its minutes overlap other tests.
+
+    Not for make test-images, whose build times are measured and reported (docs/deploy.md).
+    """
+    needed = any(i.get_closest_marker("container") and not i.get_closest_marker("images") for i in session.items)
+    if needed and not session.config.option.collectonly and podman_ready():
+        start_build(SERVE_IMAGE, ARTIFACTS / "serve-image-build.log")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stop_builds()  # a build no test waited for (the container test deselected or failed early)

@@ -17,17 +17,16 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from benchmarks.bench_explorer import make_run
-from explorer.client import callback_body, free_port, gunicorn_server
+from explorer.client import free_port, gunicorn_server
 from explorer.jobs import WatchedCeleryManager, _alive_key, _queued_key, _started_key, make_celery
+
+from .pages import Page
 
 pytestmark = pytest.mark.slow
 
@@ -92,66 +91,6 @@ def _wait_for(log: Path, text: str, seconds: float, process: subprocess.Popen | 
         time.sleep(0.2)
 
 
-def _post(url: str, body: dict, *, timeout: float = 60) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"{url}/_dash-update-component", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            text = response.read()
-            return response.status, json.loads(text) if text else {}
-    except urllib.error.HTTPError as exc:
-        return exc.code, {"body": exc.read().decode(errors="replace")}
-
-
-class Page:
-    """The two callbacks a curator uses here, posted as the browser posts them (from ``/_dash-dependencies``)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        with urllib.request.urlopen(f"{url}/_dash-dependencies", timeout=30) as response:
-            deps = json.loads(response.read())
-        self.rebuild_spec = next(d for d in deps if any(i["id"] == "rebuild" for i in d["inputs"]))
-        self.table_spec = next(d for d in deps if "cluster-grid.rowData" in d["output"])
-
-    def _body(self, spec: dict, values: dict) -> dict:
-        inputs = [{**i, "value": values.get(i["id"])} for i in spec["inputs"]]
-        state = [{**s, "value": values.get(s["id"])} for s in spec.get("state", [])]
-        return callback_body(spec["output"], inputs, state)
-
-    def press_rebuild(self, min_samples: int) -> tuple[dict, str]:
-        """Press Rebuild: the request's body and the query (job handles) the renderer then polls with."""
-        body = self._body(self.rebuild_spec, {"rebuild": 1, "min-samples": min_samples, "cluster-params": RUN_PARAMS})
-        status, reply = _post(self.url, body)
-        assert status == 200, reply
-        return body, "?" + urllib.parse.urlencode({"cacheKey": reply["cacheKey"], "job": reply["job"]})
-
-    def answer(self, body: dict, query: str, *, timeout: float = 120) -> dict:
-        """Poll the background callback as the renderer does until it answers; its answer."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            request = urllib.request.Request(
-                f"{self.url}/_dash-update-component{query}", data=json.dumps(body).encode(),
-                headers={"Content-Type": "application/json"},
-            )  # fmt: skip
-            with urllib.request.urlopen(request, timeout=60) as response:
-                text = response.read()
-            if text and "response" in json.loads(text):
-                return json.loads(text)["response"]
-            time.sleep(0.3)
-        raise AssertionError(f"the rebuild did not answer within {timeout} s")
-
-    def rebuild(self, min_samples: int) -> dict:
-        return self.answer(*self.press_rebuild(min_samples))
-
-    def clusters(self, params: dict) -> tuple[int, list[dict]]:
-        status, reply = _post(
-            self.url, self._body(self.table_spec, {"cluster-params": params, "label-source": "label"})
-        )
-        rows = reply.get("response", {}).get("cluster-grid", {}).get("rowData", []) if status == 200 else []
-        return status, rows
-
-
 def _status_text(answer: dict) -> str:
     return json.dumps(answer.get("tree-status", {}))
 
@@ -191,14 +130,14 @@ def _builds(state: dict) -> int:
 def test_a_tree_rebuilt_through_one_host_is_served_by_the_other_without_a_second_build(hosts):
     one, two, state = hosts
     before = _builds(state)
-    status, untreed = Page(two.url).clusters({**RUN_PARAMS, "min_samples": 12})
-    status_run, own = Page(two.url).clusters(RUN_PARAMS)
+    status, untreed = Page(two.url, RUN_PARAMS).clusters({**RUN_PARAMS, "min_samples": 12})
+    status_run, own = Page(two.url, RUN_PARAMS).clusters(RUN_PARAMS)
     assert status == status_run == 200
     assert untreed == own, "without the tree, the run's own clustering is shown"
-    answer = Page(one.url).rebuild(12)
+    answer = Page(one.url, RUN_PARAMS).rebuild(12)
     assert "Tree for min_samples=12 ready" in _status_text(answer), answer
     assert answer["cluster-params"]["data"]["min_samples"] == 12
-    status, rows = Page(two.url).clusters({**RUN_PARAMS, "min_samples": 12})
+    status, rows = Page(two.url, RUN_PARAMS).clusters({**RUN_PARAMS, "min_samples": 12})
     assert status == 200
     assert rows, "no clustering"
     assert rows != own, "the other host did not serve the tree built through the first"
@@ -212,7 +151,7 @@ def test_a_worker_killed_mid_build_gives_a_clear_error_and_a_retry_succeeds_once
     import redis
 
     client = redis.Redis(port=state["port"])
-    page = Page(one.url)
+    page = Page(one.url, RUN_PARAMS)
     body, query = page.press_rebuild(25)
     deadline = time.monotonic() + 60
     while not client.keys("gsx:job-alive:*"):  # the task has started: kill the worker while it builds
@@ -251,14 +190,18 @@ def test_a_started_job_whose_heartbeat_stopped_is_lost_whatever_celery_recorded(
 
 def test_redis_going_away_costs_speed_not_answers(hosts):
     one, two, state = hosts
-    expected = {url: Page(url).clusters({**RUN_PARAMS, "min_cluster_size": 70}) for url in (one.url, two.url)}
+    expected = {
+        url: Page(url, RUN_PARAMS).clusters({**RUN_PARAMS, "min_cluster_size": 70}) for url in (one.url, two.url)
+    }
     state["redis"].kill()
     state["redis"].wait()
     for server, log in ((one, "one.log"), (two, "two.log")):
-        status, rows = Page(server.url).clusters({**RUN_PARAMS, "min_cluster_size": 70})
+        status, rows = Page(server.url, RUN_PARAMS).clusters({**RUN_PARAMS, "min_cluster_size": 70})
         assert status == 200
         assert rows == expected[server.url][1], f"{log}: another clustering for the same parameters"
-        status, rows = Page(server.url).clusters({**RUN_PARAMS, "min_cluster_size": 90})  # not computed before
+        status, rows = Page(server.url, RUN_PARAMS).clusters(
+            {**RUN_PARAMS, "min_cluster_size": 90}
+        )  # not computed before
         assert status == 200, f"{log}: HTTP {status} without Redis"
         assert rows, f"{log}: no clustering without Redis"
         text = (state["base"] / log).read_text(errors="replace")
