@@ -19,14 +19,19 @@ SERVE_IMAGE = "localhost/gsx-serve:test"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
-def podman(
-    *args: str, timeout: float = 120, check: bool = True, env: dict | None = None
-) -> subprocess.CompletedProcess:
-    """``podman ARGS``, its output captured; ``check`` raises on a non-zero exit."""
-    env = {**os.environ, **(env or {})}
+def podman_env(settings: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment plus ``settings``, for podman and podman-compose."""
+    env = {**os.environ, **(settings or {})}
     if env.get("CONTAINERS_CONF"):  # podman's build helpers run in other directories: the path must be absolute
         env["CONTAINERS_CONF"] = str(Path(env["CONTAINERS_CONF"]).resolve())
-    return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout, check=check, env=env)
+    return env
+
+
+def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+    """``podman ARGS``, its output captured; ``check`` raises on a non-zero exit."""
+    return subprocess.run(
+        ["podman", *args], capture_output=True, text=True, timeout=timeout, check=check, env=podman_env()
+    )
 
 
 def require_podman() -> None:
@@ -65,14 +70,12 @@ def start_build(tag: str, log: Path, target: str | None = None) -> None:
     pip and numba on one core, while most tests keep the other busy: `make test` starts it at collection
     (conftest.py), as long as a container test is selected and podman is ready.
     """
-    env = dict(os.environ)
-    if env.get("CONTAINERS_CONF"):
-        env["CONTAINERS_CONF"] = str(Path(env["CONTAINERS_CONF"]).resolve())
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as handle:
         process = subprocess.Popen(
-            ["nice", "-n", "15", "podman", *_build_args(tag, target)], stdout=handle, stderr=subprocess.STDOUT, env=env
-        )
+            ["nice", "-n", "15", "podman", *_build_args(tag, target)], stdout=handle, stderr=subprocess.STDOUT,
+            env=podman_env(),
+        )  # fmt: skip
     _started[tag] = (process, log)
 
 

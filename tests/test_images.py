@@ -32,6 +32,7 @@ from .containers import (
     SERVE_IMAGE,
     build_image,
     podman,
+    podman_env,
     require_podman,
     wheels_folder,
     world_readable_copy,
@@ -131,9 +132,7 @@ class Stack:
 
     def __init__(self, project: str, settings: dict[str, str]):
         self.project = project
-        self.env = {**os.environ, **settings}
-        if self.env.get("CONTAINERS_CONF"):
-            self.env["CONTAINERS_CONF"] = str(Path(self.env["CONTAINERS_CONF"]).resolve())
+        self.env = podman_env(settings)
 
     def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         command = [str(Path(sys.executable).parent / "podman-compose"), "-p", self.project, "-f", str(COMPOSE), *args]
