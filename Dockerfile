@@ -8,7 +8,7 @@
 #
 # BASE_IMAGE lets a build start from a locally made image where no registry is reachable.
 # WHEELS installs from a folder of wheels instead of PyPI, for hosts without an index (podman only: build volumes):
-#   pip wheel -r requirements.txt -w build/wheels     # on a host with the same Python (3.11) and an index
+#   pip download --only-binary=:all: -r requirements.txt -d build/wheels   # on a host with Python 3.11 and an index
 #   podman build --target precompute -v "$PWD/build/wheels:/wheels:ro" --build-arg WHEELS=/wheels -t gsx-precompute .
 ARG BASE_IMAGE=python:3.11-slim
 

@@ -26,10 +26,14 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import numpy as np
 
+from benchmarks._machine import machine_line
+from precompute.fuse import l2_normalise
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 _CAPPED_CLI = (
     "import runpy, sys, torch; torch.cuda.set_per_process_memory_fraction(float(sys.argv[1])); "
@@ -38,11 +42,11 @@ _CAPPED_CLI = (
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    return (l2_normalise(a) * l2_normalise(b)).sum(1)
 
 
-def check_halving(fractions: list[float], images: int, batch: int) -> list[tuple[str, str]]:
-    """Embed ``images`` random inputs in one call of ``batch`` under each allocator cap; compare to uncapped."""
+def check_halving(fractions: list[float], images: int) -> list[tuple[str, str]]:
+    """Embed ``images`` random inputs in one call under each allocator cap; compare to an uncapped run."""
     import torch
 
     from precompute.embed import EmbedConfig, embed_arrays, load_resnet18
@@ -57,16 +61,16 @@ def check_halving(fractions: list[float], images: int, batch: int) -> list[tuple
         loaded = load_resnet18(EmbedConfig(weights="random", device="cuda"))
         start = time.perf_counter()
         try:
-            vectors = np.concatenate([embed_arrays(loaded, inputs[i : i + batch]) for i in range(0, images, batch)])
+            vectors = embed_arrays(loaded, inputs)
         except Exception as exc:  # the single-image error is a result too
-            rows.append((f"halving, cap {fraction:g} of the GPU, batch {batch}", f"FAILED: {exc}"))
+            rows.append((f"halving, cap {fraction:g} of the GPU, one call of {images}", f"FAILED: {exc}"))
             continue
         finally:
             torch.cuda.set_per_process_memory_fraction(1.0)
         cosine = _cosines(vectors, reference)
         rows.append(
             (
-                f"halving, cap {fraction:g} of the GPU ({fraction * torch.cuda.get_device_properties(0).total_memory / 2**30:.2f} GiB), one call of {batch}",
+                f"halving, cap {fraction:g} of the GPU ({fraction * torch.cuda.get_device_properties(0).total_memory / 2**30:.2f} GiB), one call of {images}",
                 f"{len(loaded.halvings)} halvings to batch {loaded.max_batch}; cosine to uncapped min {cosine.min():.5f}; "
                 f"{time.perf_counter() - start:.1f} s; first: {loaded.halvings[0] if loaded.halvings else '-'}",
             )
@@ -96,18 +100,8 @@ def check_runs(data: Path, work: Path, workers: int, cap: float, device: str) ->
     vectors = {}
     for name, extra in runs.items():
         out = work / f"run-{name}"
-        cmd = [
-            sys.executable,
-            "-m",
-            "precompute",
-            "run",
-            *common,
-            *extra,
-            "--out",
-            str(out),
-            "--cache-dir",
-            str(work / f"cache-{name}"),
-        ]
+        cmd = [sys.executable, "-m", "precompute", "run", *common, *extra,
+               "--out", str(out), "--cache-dir", str(work / f"cache-{name}")]  # fmt: skip
         code, seconds = _run(cmd, work / f"{name}.log")
         manifest = _manifest(out)
         embedding = manifest.get("embedding", {})
@@ -165,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.work)  # every check embeds afresh: a cache hit would check nothing
     args.work.mkdir(parents=True)
     where = torch.cuda.get_device_name(0) if args.device == "cuda" else "CPU"
-    rows = [("machine", f"{where}; torch {torch.__version__}; Python {sys.version.split()[0]}")]
+    rows = [("machine", f"{where}; torch {torch.__version__}; {machine_line()}")]
     if args.device == "cuda":
-        rows += check_halving([float(f) for f in args.fractions.split(",") if f], args.images, args.images)
+        rows += check_halving([float(f) for f in args.fractions.split(",") if f], args.images)
     rows += check_runs(args.data, args.work, args.workers, args.cli_cap, args.device)
     print("| check | result |\n|---|---|")
     for check, result in rows:

@@ -6,9 +6,13 @@ registry is reachable on our machines, so every image starts from ``localhost/de
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -63,8 +67,9 @@ def _build_args(tag: str, target: str | None) -> list[str]:
 _started: dict[str, tuple[subprocess.Popen, Path]] = {}
 
 
-def start_build(tag: str, log: Path, target: str | None = None) -> None:
-    """Start building ``tag`` now, at a low priority, so that its minutes pass while other tests run.
+def start_build(tag: str, log: Path) -> None:
+    """Start building ``tag`` (the Dockerfile's default target) now, at a low priority, so that its minutes pass
+    while other tests run.
 
     `build_image` then waits for it instead of building. The serve image takes about four minutes here, mostly
     pip and numba on one core, while most tests keep the other busy: `make test` starts it at collection
@@ -73,7 +78,7 @@ def start_build(tag: str, log: Path, target: str | None = None) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as handle:
         process = subprocess.Popen(
-            ["nice", "-n", "15", "podman", *_build_args(tag, target)], stdout=handle, stderr=subprocess.STDOUT,
+            ["nice", "-n", "15", "podman", *_build_args(tag, None)], stdout=handle, stderr=subprocess.STDOUT,
             env=podman_env(),
         )  # fmt: skip
     _started[tag] = (process, log)
@@ -119,3 +124,15 @@ def world_readable_copy(source: Path, dest: Path) -> Path:
     for path in [dest.parent, dest, *dest.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return dest
+
+
+def wait_for_health(url: str, seconds: float, logs: Callable[[], str]) -> dict:
+    """``GET url/healthz`` until a container's server answers; its JSON. Fails with ``logs()`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                return json.loads(response.read())
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"/healthz did not answer in {seconds} s:\n{logs()[-3000:]}")

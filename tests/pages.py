@@ -15,7 +15,13 @@ import urllib.request
 from explorer.client import callback_body
 
 
+def status_text(answer: dict) -> str:
+    """What the page says about a tree rebuild, from a background callback's answer (`Page.answer`)."""
+    return json.dumps(answer.get("tree-status", {}))
+
+
 def post(url: str, body: dict, *, timeout: float = 60) -> tuple[int, dict]:
+    """POST one callback body to ``/_dash-update-component``: the status and the JSON reply."""
     request = urllib.request.Request(
         f"{url}/_dash-update-component", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )

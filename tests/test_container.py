@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from explorer.client import callback_body, free_port
+from explorer.client import free_port
 
-from .containers import ROOT, SERVE_IMAGE, build_image, podman, world_readable_copy
+from .containers import ROOT, SERVE_IMAGE, build_image, podman, wait_for_health, world_readable_copy
+from .pages import Page
 
 pytestmark = pytest.mark.container
 
@@ -36,18 +36,17 @@ def test_hadolint_passes_on_the_containerfiles(containerfile):
 
 
 def test_the_serve_image_has_no_torch_and_runs_as_a_plain_user(image):
-    config = json.loads(podman("inspect", image).stdout)[0]["Config"]
+    inspected = json.loads(podman("inspect", image).stdout)[0]
+    config = inspected["Config"]
     assert config["User"] not in ("", "root", "0")
     assert "8050/tcp" in config["ExposedPorts"]
-    assert json.loads(podman("inspect", image).stdout)[0]["Healthcheck"]["Test"]
+    assert inspected["Healthcheck"]["Test"]
     probe = "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('torch', 'umap')))"
     assert podman("run", "--rm", "--entrypoint", "python", image, "-c", probe, check=False).returncode == 0
 
 
-def _get(url: str, body: dict | None = None) -> tuple[int, bytes]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
+def _get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=120) as response:
         return response.status, response.read()
 
 
@@ -58,15 +57,7 @@ def test_the_serve_image_serves_a_read_only_run_and_stops_cleanly(image, small_r
     podman("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8050", "-v", f"{run}:/run:ro", image)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        health = None
-        while time.monotonic() < deadline:
-            try:
-                health = json.loads(_get(f"{url}/healthz")[1])
-                break
-            except OSError:
-                time.sleep(1)
-        assert health is not None, podman("logs", name, check=False).stderr[-3000:]
+        health = wait_for_health(url, 120, lambda: podman("logs", name, check=False).stderr)
         assert health["status"] == "ok"
         assert podman("healthcheck", "run", name, check=False).returncode == 0
 
@@ -79,15 +70,10 @@ def test_the_serve_image_serves_a_read_only_run_and_stops_cleanly(image, small_r
 
         # one callback over HTTP, as the browser posts it: the cluster table for the run's parameters
         manifest = json.loads((run / "manifest.json").read_text())
-        output = "cluster-grid.rowData"
-        inputs = [
-            {"id": "cluster-params", "property": "data", "value": manifest["cluster_params_used"]},
-            {"id": "label-source", "property": "value", "value": "label"},
-        ]
-        body = callback_body(output, inputs)
-        status, reply = _get(f"{url}/_dash-update-component", body)
+        params = manifest["cluster_params_used"]
+        status, rows = Page(url, params).clusters(params)
         assert status == 200
-        assert len(json.loads(reply)["response"]["cluster-grid"]["rowData"]) == manifest["n_clusters"]
+        assert len(rows) == manifest["n_clusters"]
     finally:
         stop = podman("stop", "-t", "20", name, check=False)
         state = json.loads(podman("inspect", name, check=False).stdout or "[{}]")[0].get("State", {})

@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -34,11 +33,12 @@ from .containers import (
     podman,
     podman_env,
     require_podman,
+    wait_for_health,
     wheels_folder,
     world_readable_copy,
 )
 from .helpers import assert_same_run, small_run_args
-from .pages import Page
+from .pages import Page, status_text
 
 pytestmark = [pytest.mark.images, pytest.mark.container]
 
@@ -69,23 +69,29 @@ def precompute_image() -> str:
     return PRECOMPUTE
 
 
-def _run_folder(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def readable_set(synth_set, tmp_path_factory) -> Path:
+    """The shared test set, copied once so that the images' own user can read it."""
+    return world_readable_copy(synth_set.root, tmp_path_factory.mktemp("readable") / "set")
+
+
+def _run_offline(image: str, data: Path, tmp_path: Path, args: list[str], timeout: float):
+    """``precompute ARGS`` in ``image`` with no network, ``data`` at /data and a fresh folder at /runs."""
     runs = tmp_path / "runs"
     runs.mkdir()
     runs.chmod(0o777)  # the image's user (uid 10001) writes here
-    return runs
+    done = podman(
+        "run", "--rm", "--network", "none", "-v", f"{data}:/data:ro", "-v", f"{runs}:/runs", image, *args,
+        timeout=timeout, check=False,
+    )  # fmt: skip
+    return done, runs
 
 
 def test_the_precompute_image_makes_the_same_run_as_this_machine_without_a_network(
-    precompute_image, synth_set, reference, tmp_path
+    precompute_image, readable_set, reference, tmp_path
 ):
-    data = world_readable_copy(synth_set.root, tmp_path / "data" / "set")
-    runs = _run_folder(tmp_path)
     args = small_run_args(Path("/data"), Path("/runs/run"), Path("/cache"))
-    done = podman(
-        "run", "--rm", "--network", "none", "-v", f"{data}:/data:ro", "-v", f"{runs}:/runs", precompute_image, *args,
-        timeout=1200, check=False,
-    )  # fmt: skip
+    done, runs = _run_offline(precompute_image, readable_set, tmp_path, args, timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     run = load_run(runs / "run")  # the dashboard's reader takes what the image wrote
     assert run.manifest["versions"]["torch"].startswith("2.14.1")
@@ -95,15 +101,10 @@ def test_the_precompute_image_makes_the_same_run_as_this_machine_without_a_netwo
 
 
 def test_imagenet_weights_without_a_network_stop_the_image_with_the_fix_and_write_nothing(
-    precompute_image, synth_set, tmp_path
+    precompute_image, readable_set, tmp_path
 ):
-    data = world_readable_copy(synth_set.root, tmp_path / "data" / "set")
-    runs = _run_folder(tmp_path)
     args = [*small_run_args(Path("/data"), Path("/runs/run"), Path("/cache")), "--weights", "imagenet"]
-    done = podman(
-        "run", "--rm", "--network", "none", "-v", f"{data}:/data:ro", "-v", f"{runs}:/runs", precompute_image, *args,
-        timeout=600, check=False,
-    )  # fmt: skip
+    done, runs = _run_offline(precompute_image, readable_set, tmp_path, args, timeout=600)
     assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
     assert "ImageNet weights for ResNet-18 are unavailable" in done.stderr
     assert "--weights PATH" in done.stderr
@@ -143,19 +144,8 @@ class Stack:
         return done.stdout + done.stderr
 
 
-def _wait_healthy(url: str, stack: Stack, seconds: float) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-                return json.loads(response.read())
-        except OSError:
-            time.sleep(1)
-    raise AssertionError(f"/healthz did not answer in {seconds} s:\n{stack.logs('explorer')[-3000:]}")
-
-
 def test_the_compose_stack_runs_the_job_serves_its_run_and_rebuilds_through_its_worker(
-    compose_images, synth_set, tmp_path
+    compose_images, readable_set, tmp_path
 ):
     weights = tmp_path / "weights"
     weights.mkdir()
@@ -163,7 +153,7 @@ def test_the_compose_stack_runs_the_job_serves_its_run_and_rebuilds_through_its_
     stack = Stack(
         f"gsxtest{uuid.uuid4().hex[:8]}",
         {**compose_images, "GSX_BASE_IMAGE": BASE_IMAGE, "GSX_PUBLISH_PORT": str(port), "GSX_WEIGHTS": str(weights),
-         "GSX_DATA": str(world_readable_copy(synth_set.root, tmp_path / "data" / "set"))},
+         "GSX_DATA": str(readable_set)},
     )  # fmt: skip
     try:
         job = stack(
@@ -174,7 +164,7 @@ def test_the_compose_stack_runs_the_job_serves_its_run_and_rebuilds_through_its_
         up = stack("up", "-d", "explorer", "worker")
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
         url = f"http://127.0.0.1:{port}"
-        health = _wait_healthy(url, stack, 240)
+        health = wait_for_health(url, 240, lambda: stack.logs("explorer"))
         assert health["status"] == "ok", health
 
         manifest = json.loads(
@@ -188,7 +178,7 @@ def test_the_compose_stack_runs_the_job_serves_its_run_and_rebuilds_through_its_
         assert len(own) == manifest["n_clusters"]
         new_samples = params["min_samples"] + 1
         answer = page.rebuild(new_samples)
-        assert f"Tree for min_samples={new_samples} ready" in json.dumps(answer.get("tree-status", {})), answer
+        assert f"Tree for min_samples={new_samples} ready" in status_text(answer), answer
         status, rows = page.clusters({**params, "min_samples": new_samples})
         assert status == 200
         assert rows

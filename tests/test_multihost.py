@@ -10,7 +10,6 @@ Redis going away must cost only speed.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -26,7 +25,7 @@ from benchmarks.bench_explorer import make_run
 from explorer.client import free_port, gunicorn_server
 from explorer.jobs import WatchedCeleryManager, _alive_key, _queued_key, _started_key, make_celery
 
-from .pages import Page
+from .pages import Page, status_text
 
 pytestmark = pytest.mark.slow
 
@@ -91,10 +90,6 @@ def _wait_for(log: Path, text: str, seconds: float, process: subprocess.Popen | 
         time.sleep(0.2)
 
 
-def _status_text(answer: dict) -> str:
-    return json.dumps(answer.get("tree-status", {}))
-
-
 @pytest.fixture(scope="module")
 def hosts(tmp_path_factory):
     """A run of `POINTS` glitches served by two gunicorns ("hosts") sharing one Redis, and one Celery worker."""
@@ -135,7 +130,7 @@ def test_a_tree_rebuilt_through_one_host_is_served_by_the_other_without_a_second
     assert status == status_run == 200
     assert untreed == own, "without the tree, the run's own clustering is shown"
     answer = Page(one.url, RUN_PARAMS).rebuild(12)
-    assert "Tree for min_samples=12 ready" in _status_text(answer), answer
+    assert "Tree for min_samples=12 ready" in status_text(answer), answer
     assert answer["cluster-params"]["data"]["min_samples"] == 12
     status, rows = Page(two.url, RUN_PARAMS).clusters({**RUN_PARAMS, "min_samples": 12})
     assert status == 200
@@ -161,14 +156,14 @@ def test_a_worker_killed_mid_build_gives_a_clear_error_and_a_retry_succeeds_once
     state["worker"].wait()
     assert not client.keys("gsx:tree/*/25"), "the tree was finished before the worker was killed: the test saw nothing"
     answer = page.answer(body, query, timeout=60)
-    assert "Not rebuilt: the Celery worker building it stopped" in _status_text(answer), answer
-    assert "Press Rebuild again" in _status_text(answer)
+    assert "Not rebuilt: the Celery worker building it stopped" in status_text(answer), answer
+    assert "Press Rebuild again" in status_text(answer)
 
     state["worker"] = celery_worker(
         state["run"], state["url"], state["base"] / "worker-cache", state["base"] / "worker.log"
     )
     answer = page.rebuild(25)
-    assert "Tree for min_samples=25 ready" in _status_text(answer), answer
+    assert "Tree for min_samples=25 ready" in status_text(answer), answer
 
 
 def test_a_started_job_whose_heartbeat_stopped_is_lost_whatever_celery_recorded(hosts):
