@@ -13,6 +13,20 @@ from precompute.rundir import load_run
 from precompute.synth.generate import GenerationResult
 from precompute.synth.plan import Plan, load_plan
 
+#: What make test-portability perturbs (conftest sets it from ``--map-seed`` and ``--browser-window``).
+PORTABILITY: dict[str, object] = {"map_seed": 42, "window": (1400, 900)}
+
+
+def map_seed() -> int:
+    """The seed the small runs' maps (and random weights) are drawn with (``--map-seed``)."""
+    return int(PORTABILITY["map_seed"])
+
+
+def window_argument() -> str:
+    """Chromium's ``--window-size`` argument for the session's ``--browser-window``."""
+    width, height = PORTABILITY["window"]
+    return f"--window-size={width},{height}"
+
 
 def small_plan(floor: int = 1) -> Plan:
     """The default plan with a lower per-morphology floor, so a few dozen glitches cover it."""
@@ -66,7 +80,7 @@ def small_run_args(data: Path, out: Path, cache: Path) -> list[str]:
     return [
         "run", "--data", str(data), "--out", str(out), "--cache-dir", str(cache), "--weights", "random",
         "--device", "cpu", "--workers", "0", "--batch-size", "4", "--cache-shard-size", "8",
-        "--umap-neighbors", "10", "--min-cluster-size", "3", "--min-samples", "2",
+        "--umap-neighbors", "10", "--min-cluster-size", "3", "--min-samples", "2", "--seed", str(map_seed()),
     ]  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import Select
 from explorer.data import ExplorerData
 from precompute.cluster import ClusterParams
 
-from .browser import JS_CANVAS_PIXELS, JS_HOVERED_POINT, move_to_point, wait
+from .browser import JS_CANVAS_PIXELS, JS_HOVERED_POINT, move_to_point, visible_point, wait
 from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -79,7 +79,7 @@ def test_page_draws_the_scatter_and_shows_the_run(served):
 
 def test_hover_shows_the_four_windows_and_they_load(served):
     dash_duo, data = served
-    move_to_point(dash_duo.driver, 0)
+    move_to_point(dash_duo.driver, visible_point(dash_duo.driver))
     dash_duo.wait_for_element("#map-tooltip .map-tip img", timeout=15)
     images = dash_duo.find_elements("#map-tooltip .map-tip img")
     assert len(images) == 4
@@ -90,7 +90,7 @@ def test_hover_shows_the_four_windows_and_they_load(served):
         ),
         what="the tooltip images to load",
     )
-    hovered = dash_duo.driver.execute_script(JS_HOVERED_POINT)  # point 0 or one drawn on top of it
+    hovered = dash_duo.driver.execute_script(JS_HOVERED_POINT)  # that point or one drawn on top of it
     row = data.points.iloc[hovered]
     assert f"{row['label']} · {row['gravityspy_id']}" in dash_duo.find_element("#map-tooltip").text
     _shot(dash_duo, "hover")
@@ -99,7 +99,7 @@ def test_hover_shows_the_four_windows_and_they_load(served):
 
 def test_click_opens_the_detail_view_and_a_neighbour_moves_to_it(served):
     dash_duo, data = served
-    move_to_point(dash_duo.driver, 3, click=True)
+    move_to_point(dash_duo.driver, visible_point(dash_duo.driver, 3), click=True)
     dash_duo.wait_for_element("#detail-content", timeout=15)
     clicked = dash_duo.driver.execute_script(JS_HOVERED_POINT)
     assert data.points["gravityspy_id"].iat[clicked] in dash_duo.find_element("#detail-panel").text
@@ -111,30 +111,37 @@ def test_click_opens_the_detail_view_and_a_neighbour_moves_to_it(served):
     assert dash_duo.get_logs() == []
 
 
+def _shown_mcs(dash_duo) -> int | None:
+    """The min_cluster_size the metrics line names (read in the page: the line is redrawn while we poll)."""
+    text = dash_duo.driver.execute_script("return document.querySelector('#current-params')?.textContent || '';")
+    found = re.search(r"mcs (\d+)", text)
+    return int(found.group(1)) if found else None
+
+
 def test_min_cluster_size_changes_the_clusters_and_the_table(served):
-    dash_duo, _data = served
+    dash_duo, data = served
     before = _clusters_shown(dash_duo)
     slider = dash_duo.find_element("#mcs-slider")
     handle = dash_duo.find_element("#mcs-slider [role=slider]")
     width = slider.size["width"]
     ActionChains(dash_duo.driver).drag_and_drop_by_offset(handle, int(width * 0.15), 0).perform()
-    wait(lambda: _clusters_shown(dash_duo) != before, what="the cluster table to change")
-    assert 0 < _clusters_shown(dash_duo) < before
-    badge = dash_duo.find_element("#cluster-metrics .badge").text
-    assert badge == f"{_clusters_shown(dash_duo)} clusters"
-    assert "mcs 3" not in dash_duo.find_element("#current-params").text
+    mcs = wait(lambda: (m := _shown_mcs(dash_duo)) != data.run_params.min_cluster_size and m, what="a new mcs")
+    # the table and its badge are the new cut's, however many clusters this map has at that size
+    cut = data.view(ClusterParams(**{**data.run_params.as_dict(), "min_cluster_size": mcs}))
+    wait(lambda: _clusters_shown(dash_duo) == cut.n_clusters, what=f"the table of the cut at mcs {mcs}")
+    assert dash_duo.find_element("#cluster-metrics .badge").text == f"{cut.n_clusters} clusters"
     # the flags follow the table in their own callback: the new cut's findings, not pending, not the old cut's
-    mcs = int(re.search(r"mcs (\d+)", dash_duo.find_element("#current-params").text).group(1))
-    expected = _data.flags(_data.view(ClusterParams(**{**_data.run_params.as_dict(), "min_cluster_size": mcs})))
+    expected = data.flags(cut)
 
     def flags_landed() -> bool:
         shown = _flags_shown(dash_duo)  # the rows the grid has drawn
-        return bool(shown) and shown == {c: expected.get(c, "") for c in shown}
+        return shown == {c: expected.get(c, "") for c in shown} and (bool(shown) or cut.n_clusters == 0)
 
     wait(flags_landed, what="the new cut's flags in the table")
     _shot(dash_duo, "reclustered")
     dash_duo.find_element("#reset-params").click()
     wait(lambda: _clusters_shown(dash_duo) == before, what="reset to the run's parameters")
+    assert _shown_mcs(dash_duo) == data.run_params.min_cluster_size
     assert dash_duo.get_logs() == []
 
 
@@ -285,9 +292,18 @@ return Array.from(document.querySelectorAll(arguments[0] + ' .ag-header-cell-tex
 """
 
 
-def test_table_headers_are_readable_whole_at_a_laptops_width(served):
-    dash_duo, _ = served
-    assert dash_duo.driver.get_window_size()["width"] <= 1440
+@pytest.fixture
+def laptop_window(served):
+    """The served page in a laptop's 1400x900 window, whatever ``--browser-window`` the session runs at."""
+    dash_duo, data = served
+    size = dash_duo.driver.get_window_size()
+    dash_duo.driver.set_window_size(1400, 900)
+    yield dash_duo, data
+    dash_duo.driver.set_window_size(size["width"], size["height"])
+
+
+def test_table_headers_are_readable_whole_at_a_laptops_width(laptop_window):
+    dash_duo, _ = laptop_window
     headers = [e.text for e in dash_duo.find_elements("#cluster-grid .ag-header-cell-text")]
     assert {"purity", "ambiguity", "label entropy (bits)"} <= {h.replace("\n", " ").lower() for h in headers}
     assert dash_duo.driver.execute_script(JS_CUT_HEADERS, "#cluster-grid") == []
@@ -297,21 +313,45 @@ def test_table_headers_are_readable_whole_at_a_laptops_width(served):
     _shot(dash_duo, "headers")
 
 
+def aspect_locked_view(box: tuple[tuple[float, float], tuple[float, float]], pixels: tuple[float, float]):
+    """The ranges a 1:1 aspect lock makes of ``box`` in a plot area of ``pixels`` (width, height): the axis with
+    more units per pixel keeps its range, the other widens about its centre just enough for equal scales."""
+    (x0, x1), (y0, y1) = box
+    width, height = pixels
+    per_pixel = max((x1 - x0) / width, (y1 - y0) / height)
+    half_x, half_y = per_pixel * width / 2, per_pixel * height / 2
+    return [(x0 + x1) / 2 - half_x, (x0 + x1) / 2 + half_x], [(y0 + y1) / 2 - half_y, (y0 + y1) / 2 + half_y]
+
+
+def _shown_view(dash_duo) -> dict:
+    return dash_duo.driver.execute_script(
+        "const l = document.querySelector('#map .js-plotly-plot')._fullLayout;"
+        "return {x: l.xaxis.range, y: l.yaxis.range, auto: [l.xaxis.autorange, l.yaxis.autorange],"
+        "        pixels: [l.xaxis._length, l.yaxis._length]};"
+    )
+
+
 def test_the_first_view_is_framed_by_the_maps_bulk(served):
+    """The framed box, widened on whichever axis the plot's shape and the 1:1 lock need, and no more; at a window
+    of another shape too. Which axis widens depends on the map's spread and the window, so neither is assumed."""
     from explorer.figures import framed_range
 
     dash_duo, data = served
-    shown = dash_duo.driver.execute_script(
-        "const l = document.querySelector('#map .js-plotly-plot')._fullLayout;"
-        "return [l.xaxis.range, l.yaxis.range, l.xaxis.autorange, l.yaxis.autorange];"
-    )
-    assert shown[2] is False
-    assert shown[3] is False
-    x0, x1 = framed_range(data.points["x"].to_numpy())
-    assert shown[0] == pytest.approx([x0, x1], rel=1e-4)  # x as framed; y may widen to keep the aspect ratio
-    y0, y1 = framed_range(data.points["y"].to_numpy())
-    assert shown[1][0] <= y0 + 1e-6
-    assert shown[1][1] >= y1 - 1e-6
+    box = framed_range(data.points["x"].to_numpy()), framed_range(data.points["y"].to_numpy())
+    size = dash_duo.driver.get_window_size()
+    try:
+        for width, height in ((size["width"], size["height"]), (900, 1100)):  # as started, then a tall window
+            dash_duo.driver.set_window_size(width, height)
+            dash_duo.driver.refresh()  # a first view, drawn at this window's shape
+            dash_duo.wait_for_element("#map-legend .legend-item", timeout=30)
+            shown = wait(lambda: (v := _shown_view(dash_duo))["pixels"][0] and v, what="the map's layout")
+            assert shown["auto"] == [False, False]
+            expected_x, expected_y = aspect_locked_view(box, shown["pixels"])
+            where = f"window {width}x{height}, plot {shown['pixels']} px, framed box {box}"
+            assert shown["x"] == pytest.approx(expected_x, rel=1e-3, abs=1e-3 * (box[0][1] - box[0][0])), where
+            assert shown["y"] == pytest.approx(expected_y, rel=1e-3, abs=1e-3 * (box[1][1] - box[1][0])), where
+    finally:
+        dash_duo.driver.set_window_size(size["width"], size["height"])
 
 
 def test_a_curator_decides_from_the_glitch_tab_undoes_and_exports(served):
@@ -471,7 +511,7 @@ def test_a_shared_link_opens_the_view_it_names(served):
 def test_back_and_forward_step_through_views(served):
     dash_duo, data = served
     driver = dash_duo.driver
-    move_to_point(driver, 3, click=True)
+    move_to_point(driver, visible_point(driver, 3), click=True)
     dash_duo.wait_for_element("#detail-content", timeout=15)
     clicked = str(data.points["gravityspy_id"].iat[driver.execute_script(JS_HOVERED_POINT)])
     wait(lambda: _view_in_address(dash_duo) == {"glitch": clicked}, what="the glitch in the address bar")

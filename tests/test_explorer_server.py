@@ -13,7 +13,7 @@ import pytest
 
 from explorer import create_app
 from explorer.client import callback_body
-from explorer.data import ExplorerData
+from explorer.data import ClusterView, ExplorerData
 from explorer.events import point_of, points_of
 from explorer.panels.clusters import FLAGS_PENDING, cluster_rows
 from precompute.audit.findings import findings_as_dict
@@ -53,11 +53,20 @@ def test_the_findings_at_the_runs_parameters_are_the_audits(data, small_run):
     assert data.label_groups is not None  # the run has Omicron parameters and the audit's agreement
 
 
+#: min_cluster_size values far enough apart that a 64-glitch map of four shapes is cut differently by some of them,
+#: whatever its layout (the largest exceeds a shape's 16 glitches)
+_SIZES = (2, 6, 12, 24, 40)
+
+
+def _cuts(data: ExplorerData) -> dict[int, ClusterView]:
+    return {size: data.view(ClusterParams(size, data.run_params.min_samples)) for size in _SIZES}
+
+
 def test_min_cluster_size_changes_the_clustering(data):
-    small = data.view(ClusterParams(2, data.run_params.min_samples))
-    large = data.view(ClusterParams(12, data.run_params.min_samples))
-    assert small.n_clusters > large.n_clusters > 0
-    assert large.table["size"].min() >= 12
+    cuts = _cuts(data)
+    for size, view in cuts.items():
+        assert (view.table["size"] >= size).all(), f"a cluster smaller than min_cluster_size {size}"
+    assert len({view.labels.tobytes() for view in cuts.values()}) > 1, "every min_cluster_size gave the same cut"
 
 
 def test_a_tree_built_by_one_worker_is_found_by_another(small_run, tmp_path):
@@ -275,12 +284,10 @@ def test_two_users_with_different_parameters_never_see_each_others_clusters(clie
     data = app.server.config["GSX_DATA"]
     output = "cluster-grid.rowData"
     store = {"id": "cluster-params", "property": "data"}
-    users = {
-        "a": {**data.run_params.as_dict(), "min_cluster_size": 2},
-        "b": {**data.run_params.as_dict(), "min_cluster_size": 12},
-    }
+    cuts = _cuts(data)  # two sizes whose tables differ on this map, whatever its layout
+    a, b = next((a, b) for a in cuts for b in cuts if cuts[a].table["size"].tolist() != cuts[b].table["size"].tolist())
+    users = {"a": cuts[a].params.as_dict(), "b": cuts[b].params.as_dict()}
     expected = {u: data.view(data.params_from(p)).table["size"].tolist() for u, p in users.items()}
-    assert expected["a"] != expected["b"]
     for user in ("a", "b", "a", "b", "b", "a"):
         response = _callback(http, output, [{**store, "value": users[user]}, SOURCE])
         rows = response.json["response"]["cluster-grid"]["rowData"]

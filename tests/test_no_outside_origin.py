@@ -25,8 +25,9 @@ from selenium.webdriver.common.by import By
 
 from explorer.components import PRIVATE_CONFIG
 
-from .browser import JS_CANVAS_PIXELS, move_to_point, wait
+from .browser import JS_CANVAS_PIXELS, move_to_point, visible_point, wait
 from .conftest import ARTIFACTS, ROOT
+from .helpers import window_argument
 
 #: DevTools events that name a URL the page requested, navigated to or opened, and where the URL is.
 _URL_EVENTS = {
@@ -48,7 +49,7 @@ class Recorder:
         options = webdriver.ChromeOptions()
         options.binary_location = os.environ.get("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
         for argument in (
-            "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,900",
+            "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", window_argument(),
             "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
             # a popup must be seen, not blocked, and the browser's own background traffic is not the page's
             "--disable-popup-blocking", "--no-first-run", "--disable-background-networking",
@@ -158,9 +159,9 @@ def test_using_every_part_of_the_dashboard_contacts_no_other_origin(recorder, se
     recorder.find("#cluster-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
     wait(lambda: recorder.find_all("#cluster-title"), what="the cluster panel")
 
-    move_to_point(driver, 0)  # hover: the tooltip and its four thumbnails
+    move_to_point(driver, visible_point(driver))  # hover: the tooltip and its four thumbnails
     wait(lambda: recorder.find_all("#map-tooltip .map-tip img"), what="the tooltip")
-    move_to_point(driver, 3, click=True)  # click: the detail view, then a neighbour
+    move_to_point(driver, visible_point(driver, 3), click=True)  # click: the detail view, then a neighbour
     wait(lambda: recorder.find_all("#detail-content"), what="the detail view")
     recorder.find_all("#neighbour-grid .thumb-box")[0].click()
 

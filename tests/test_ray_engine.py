@@ -22,7 +22,7 @@ import pytest
 
 from explorer.client import free_port
 
-from .helpers import CLI_PROGRAM, assert_same_run, small_run_args
+from .helpers import CLI_PROGRAM, assert_same_run, map_seed, small_run_args
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -86,7 +86,7 @@ def test_the_engines_take_turns_on_one_cache(synth_set, ray_run, tmp_path):
     rows = list(zip(dataset.images["kind"], dataset.images["source"], strict=True))
     keys = content_keys(rows, show_progress=False)
     vectors, info, _, failed = embed_rows(
-        rows, keys, dataset.load_image, embed=EmbedConfig(weights="random", device="cpu", batch_size=4, workers=0),
+        rows, keys, dataset.load_image, embed=EmbedConfig(weights="random", device="cpu", batch_size=4, workers=0, seed=map_seed()),
         preprocess=PreprocessConfig(), engine=EngineConfig("local"), cache_root=cache, shard_images=8,
         show_progress=False,
     )  # fmt: skip
