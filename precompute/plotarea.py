@@ -19,6 +19,7 @@ import numpy as np
 __all__ = [
     "ENERGY_MAX",
     "FIGURE_SHAPE",
+    "FREQUENCY_RANGE_HZ",
     "GREY_SHAPE",
     "PLOT_AREA",
     "crop_plot_area",
@@ -36,6 +37,9 @@ PLOT_AREA: tuple[slice, slice] = (slice(66, 532), slice(105, 671))
 ENERGY_MAX: float = 25.5
 #: Shape of the HDF5 release's pre-cropped grey images (crop scaled by 0.3).
 GREY_SHAPE: tuple[int, int] = (140, 170)
+#: The plot area's frequency axis, bottom to top: Gravity Spy's Omega scans span 10-2048 Hz on a log2 scale.
+#: Its time axis spans the window, centred on the glitch (-w/2 to w/2 s).
+FREQUENCY_RANGE_HZ: tuple[float, float] = (10.0, 2048.0)
 
 
 @cache

@@ -342,3 +342,32 @@ def test_a_novel_class_on_too_few_glitches_is_cannot_tell_and_on_enough_a_novel_
         entry = found["cannot_tell"][0]
         assert (entry.rule, entry.clusters) == ("novel class", [1])
         assert "surely only" in entry.reason  # 4 of 5: a share whose lower bound is below novel_purity
+
+
+def test_an_open_question_says_what_would_decide_it():
+    """ "7 of 8 are None_of_the_Above: surely only 59 %, a novel class needs 60 %" told a curator nothing to do: each
+    entry now says how many glitches would decide it, and more glitches at that share do decide it."""
+    from precompute.audit.findings import all_findings
+    from precompute.audit.findings.novel import glitches_to_be_sure, wilson_lower
+
+    rng = np.random.default_rng(6)
+    rows = [(0, "Blip", *rng.normal([0, 0], 1.0)) for _ in range(60)]
+    rows += [(1, "None_of_the_Above", *rng.normal([20, 0], 0.5)) for _ in range(7)]
+    rows += [(1, "Whistle", *rng.normal([20, 0], 0.5))]
+    entry = all_findings(_points(rows), PARAMS, None, None)["cannot_tell"][0]
+    need = glitches_to_be_sure(7 / 8, PARAMS.novel_purity, PARAMS.alpha)
+    assert (entry.have, entry.need) == (8, need)
+    shown = entry.view()
+    assert shown.headline == "A new shape in cluster 1? 8 glitches, most of them None_of_the_Above"
+    assert f"About {need} glitches at this share would decide it; the cluster has 8." in shown.details
+    assert wilson_lower(7 / 8 * need, need, PARAMS.alpha) >= PARAMS.novel_purity > wilson_lower(7, 8, PARAMS.alpha)
+    assert wilson_lower(7 / 8 * (need - 1), need - 1, PARAMS.alpha) < PARAMS.novel_purity  # the least that does
+    assert glitches_to_be_sure(0.58, PARAMS.novel_purity, PARAMS.alpha) is None  # below 60 %: no count decides
+
+    points, embeddings = _merge_scene(6)
+    pair = all_findings(points, PARAMS, embeddings, None)["cannot_tell"][0]
+    assert (pair.have, pair.need) == (6, PARAMS.smallest_side)
+    assert (
+        f"A verdict needs {PARAMS.smallest_side} glitches of each label there; the smallest side has 6"
+        in (pair.view().details[0])
+    )

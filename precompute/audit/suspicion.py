@@ -19,7 +19,7 @@ from .metrics import contingency
 from .neighbours import knn_label_probabilities, nearest_neighbours, rank_weighted_agreement
 from .params import FindingParams
 
-__all__ = ["glitch_suspicion"]
+__all__ = ["CLUSTER_PART", "cluster_evidence", "glitch_suspicion", "neighbour_evidence"]
 
 
 def glitch_suspicion(
@@ -41,15 +41,11 @@ def glitch_suspicion(
     propose = (majority != labels) & (majority_share >= params.min_majority)
     clusters = points["cluster"].to_numpy()
     purity = _cluster_top(points)
-    evidence = []
-    for i in range(len(labels)):
-        text = f"{round(own[i] * k)}/{k} nearest neighbours share its label; {round(majority_share[i] * k)}/{k} are {majority[i]}"
-        if clusters[i] != NOISE_LABEL:
-            top_label, top_share = purity[clusters[i]]
-            text += f"; cluster {clusters[i]} is {top_share:.0%} {top_label}"
-        else:
-            text += "; unclustered (noise)"
-        evidence.append(text)
+    evidence = [
+        f"{round(own[i] * k)}/{k} nearest neighbours share its label; {round(majority_share[i] * k)}/{k} are "
+        f"{majority[i]}{CLUSTER_PART}{cluster_evidence(int(clusters[i]), *purity.get(int(clusters[i]), ('', 0.0)))}"
+        for i in range(len(labels))
+    ]
     return pd.DataFrame(
         {
             "gravityspy_id": points["gravityspy_id"].astype(str).to_numpy(),
@@ -59,6 +55,21 @@ def glitch_suspicion(
             "evidence": evidence,
         }
     )
+
+
+#: Where a glitch's evidence line turns from its neighbours (the embedding's, any clustering) to its cluster.
+CLUSTER_PART = "; "
+
+
+def cluster_evidence(cluster: int, top_label: str, top_share: float) -> str:
+    """The cluster half of a glitch's evidence: what its cluster holds in one clustering."""
+    return "unclustered (noise)" if cluster == NOISE_LABEL else f"cluster {cluster} is {top_share:.0%} {top_label}"
+
+
+def neighbour_evidence(evidence: str) -> str:
+    """The neighbour half of an evidence line (`glitch_suspicion`): the same in every clustering, so a view of
+    another cut can add its own `cluster_evidence`."""
+    return evidence.rsplit(CLUSTER_PART, 1)[0] if CLUSTER_PART in evidence else evidence
 
 
 def _cluster_top(points: pd.DataFrame) -> dict[int, tuple[str, float]]:

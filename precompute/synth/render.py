@@ -20,7 +20,7 @@ from functools import cache
 
 import numpy as np
 
-from ..plotarea import ENERGY_MAX, FIGURE_SHAPE, energy_to_rgb
+from ..plotarea import ENERGY_MAX, FIGURE_SHAPE, FREQUENCY_RANGE_HZ, energy_to_rgb
 from .trigger import Trigger, measure_trigger
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
 
 #: Gravity Spy's Omega-scan settings.
 Q_RANGE: tuple[float, float] = (4.0, 64.0)
-FREQUENCY_RANGE_HZ: tuple[float, float] = (10.0, 2048.0)
 SEARCH_S: float = 0.5
 #: Length of the whitening filter (s): tiles this close to the segment's ends are not trusted.
 _WHITEN_S = 2.0

@@ -73,6 +73,7 @@ class LinkedGroup:
     support: dict[str, dict[str, Any]]  #: "a | b" -> each statistic's interval, null and p (`Evidence.as_dict`)
     n_glitches: int  #: glitches of these labels in the shared clusters: what the verdict rests on
     reason: str = ""  #: why the data cannot tell (cannot_tell groups only)
+    short_of: tuple[int, int] | None = None  #: (glitches the smallest side has, glitches a verdict needs), if too few
 
 
 def _auc(projection: np.ndarray, positive: np.ndarray) -> float:
@@ -150,8 +151,9 @@ def _axis_evidence(coords: np.ndarray, labels: np.ndarray, a: str, params: Findi
     )
 
 
-def _verdict(axis: Evidence, gap: float, mixing: Evidence | None, params: FindingParams) -> tuple[str, str]:
-    """A linked pair's verdict from its evidence (module docstring), and why when the data cannot tell.
+def _verdict(axis: Evidence, gap: float, mixing: Evidence | None, params: FindingParams) -> tuple[str, str, int]:
+    """A linked pair's verdict from its evidence (module docstring), why when the data cannot tell, and the
+    glitches of each label a verdict needs when it fell short for too few (else 0).
 
     ``gap`` is how much better two Gaussians than one describe the members' positions along the axis (ΔBIC):
     a continuum is one shape drifting, so labels separated by a gap are two shapes, judged by their neighbours.
@@ -161,23 +163,29 @@ def _verdict(axis: Evidence, gap: float, mixing: Evidence | None, params: Findin
         return (
             "cannot_tell",
             f"{smallest} glitches of one label in the shared clusters; a verdict needs {params.smallest_side}",
+            params.smallest_side,
         )
     one_shape = gap < params.min_delta_bic
     if axis.low >= params.axis_auc and axis.p_value < params.alpha and one_shape:
-        return "continuum", ""
+        return "continuum", "", 0
     if axis.high >= params.axis_auc and one_shape:
         return (
             "cannot_tell",
             f"axis AUC {axis.observed:.2f}, interval {axis.low:.2f}-{axis.high:.2f} spans {params.axis_auc}",
+            0,
         )
     if mixing is None:
-        return "merge", ""
+        return "merge", "", 0
     if mixing.low > params.max_mixing and mixing.p_value < params.alpha:
-        return "overlap", ""
+        return "overlap", "", 0
     if mixing.high <= params.max_mixing:
-        return "merge", ""
-    return "cannot_tell", (
-        f"neighbours tell apart {mixing.observed:.2f}, interval {mixing.low:.2f}-{mixing.high:.2f} spans {params.max_mixing}"
+        return "merge", "", 0
+    return (
+        "cannot_tell",
+        (
+            f"neighbours tell apart {mixing.observed:.2f}, interval {mixing.low:.2f}-{mixing.high:.2f} spans {params.max_mixing}"
+        ),
+        0,
     )
 
 
@@ -265,7 +273,18 @@ def _group(
         },
         n_glitches=int((in_shared & np.isin(labels, sorted(group))).sum()),
         reason="; ".join(f"{a} | {b}: {verdicts[(a, b)][1]}" for a, b in pairs if verdicts[(a, b)][1]),
+        short_of=_short_of([evidence[pair] for pair in pairs], verdicts, pairs),
     )
+
+
+def _short_of(
+    evidence: list[tuple[Evidence, Evidence | None, float]], verdicts: dict, pairs: list[tuple[str, str]]
+) -> tuple[int, int] | None:
+    """(smallest side, the side a verdict needs) over the pairs that fell short for too few glitches, else None."""
+    short = [min(axis.smallest, mixing.smallest) if mixing is not None else axis.smallest
+             for (axis, mixing, _), pair in zip(evidence, pairs, strict=True) if verdicts[pair][2]]  # fmt: skip
+    need = next((verdicts[pair][2] for pair in pairs if verdicts[pair][2]), None)
+    return (min(short), need) if short else None
 
 
 def connected_components(graph: dict[tuple[str, str], Any]) -> list[set[str]]:

@@ -29,6 +29,13 @@ from .novel import undecided_novel
 
 __all__ = ["CannotTell"]
 
+
+def _listed(items: list[Any]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) <= 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 #: The rules, and the kinds of finding each could have given.
 RULES: dict[str, tuple[str, ...]] = {
     "labels sharing clusters": ("merge", "continuum", "overlap"),
@@ -41,11 +48,12 @@ _TOO_FEW_TO_SPLIT = "too few to judge a split"
 @register
 @dataclass(frozen=True, kw_only=True)
 class CannotTell(Finding):
-    """A question a rule asked that this run's data cannot answer, and why."""
+    """A question a rule asked that this run's data cannot answer, why, and what would answer it."""
 
     kind = "cannot_tell"
     title = "Cannot tell: too few glitches, or too mixed a signal, for a rule to decide"
     order = 60
+    revision = 2
     rules: ClassVar[dict[str, tuple[str, ...]]] = RULES
 
     rule: str  #: one of `RULES`
@@ -55,9 +63,12 @@ class CannotTell(Finding):
     reason: str
     sizes: dict[str, int] | None = None  #: label -> glitches, where several labels are listed together
     examples: dict[str, list[str]] | None = None
+    have: int | None = None  #: glitches the rule counted where it fell short for too few
+    need: int | None = None  #: glitches that would let it decide (at the share seen, for a new class)
 
     @classmethod
     def from_group(cls, group: LinkedGroup) -> Self:
+        have, need = group.short_of or (None, None)
         return cls(
             rule="labels sharing clusters",
             subject=group.labels,
@@ -65,6 +76,8 @@ class CannotTell(Finding):
             n_glitches=group.n_glitches,
             reason=group.reason,
             examples=group.examples,
+            have=have,
+            need=need,
         )
 
     @classmethod
@@ -76,34 +89,61 @@ class CannotTell(Finding):
             why = next(w for n, w in undecided.values() if w.startswith(_TOO_FEW_TO_SPLIT))
             found.append(
                 cls(rule="split", subject=list(too_few), clusters=[], n_glitches=sum(too_few.values()), reason=why,
-                    sizes=too_few)
+                    sizes=too_few, have=max(too_few.values()), need=2 * context.params.smallest_side)
             )  # fmt: skip
         for label, (n, why) in sorted(undecided.items()):
             if label not in too_few:
                 found.append(cls(rule="split", subject=[label], clusters=[], n_glitches=n, reason=why))
         ids = context.points["gravityspy_id"].astype(str).to_numpy()
         clusters = context.points["cluster"].to_numpy()
-        for cluster, label, size, why in undecided_novel(context.points, context.params):
+        for miss in undecided_novel(context.points, context.params):
             found.append(
-                cls(rule="novel class", subject=[label], clusters=[cluster], n_glitches=size, reason=why,
-                    examples={label: ids[clusters == cluster][:5].tolist()})
+                cls(rule="novel class", subject=[miss.label], clusters=[miss.cluster], n_glitches=miss.size,
+                    reason=miss.why, examples={miss.label: ids[clusters == miss.cluster][:5].tolist()},
+                    have=miss.size if miss.need is not None else None, need=miss.need)
             )  # fmt: skip
         return found
 
     def clusters_involved(self) -> list[int]:
         return list(self.clusters)
 
+    def question(self) -> str:
+        """The question the rule asked, in a scientist's words."""
+        clusters = f"cluster{'s' if len(self.clusters) > 1 else ''} {_listed(self.clusters)}" if self.clusters else ""
+        if self.rule == "labels sharing clusters":
+            return f"{_listed(self.subject)} share {clusters} ({self.n_glitches} glitches): one shape under several labels?"
+        if self.rule == "split":
+            if self.sizes:
+                return f"Does any of {len(self.sizes)} labels hold two shapes? Too few glitches to judge"
+            return f"{self.subject[0]} ({self.n_glitches} glitches): two shapes under one label?"
+        return f"A new shape in {clusters}? {self.n_glitches} glitches, most of them {self.subject[0]}"
+
+    def what_would_decide(self) -> str:
+        """How much more data would let the rule decide, where a count can say it; else what more data does."""
+        if self.need is None or self.have is None:
+            return "More glitches of these labels narrow the interval until it lies on one side of the threshold."
+        if self.rule == "novel class":
+            return f"About {self.need} glitches at this share would decide it; the cluster has {self.have}."
+        times = -(-self.need // max(self.have, 1))
+        more = f"about {times}x as many glitches of these labels" if times > 1 else "a few more glitches"
+        if self.rule == "split":
+            return (f"Deciding a split needs two groups of {self.need // 2} glitches ({self.need} of the label); the "
+                    f"largest of these labels has {self.have}.")  # fmt: skip
+        return f"A verdict needs {self.need} glitches of each label there; the smallest side has {self.have}: {more}."
+
     def view(self) -> FindingView:
+        """The question, then what would decide it; the rule's own reason where no count says it, and the labels
+        listed together with their sizes."""
+        details = [self.what_would_decide()]
+        if self.rule == "novel class" or self.have is None:
+            details.insert(0, self.reason)
         if self.sizes:
-            headline = f"{self.rule}: " + ", ".join(f"{label} ({n})" for label, n in self.sizes.items())
-        else:
-            where = f" in cluster(s) {', '.join(map(str, self.clusters))}" if self.clusters else ""
-            headline = f"{self.rule}: {' + '.join(self.subject)}{where} · {self.n_glitches} glitches"
+            details.insert(0, ", ".join(f"{label} ({n})" for label, n in self.sizes.items()))
         examples = tuple(("", tuple(ids)) for ids in (self.examples or {}).values())
-        return FindingView(headline, (self.reason,), examples)
+        return FindingView(self.question(), tuple(details), examples)
 
     def cli_line(self) -> str:
-        return f"cannot tell, {self.view().headline}: {self.reason}"
+        return f"cannot tell, {self.question()} {self.reason}. {self.what_would_decide()}"
 
     def covers(self, kind: str, planted: Any, truth: PlantedTruth) -> bool:
         """Whether this entry is about ``planted``, a failure of ``kind`` a plan planted (for the evaluation)."""

@@ -14,6 +14,7 @@ when at least half of its cluster's members have that true morphology.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -25,7 +26,7 @@ from ..metrics import contingency
 from ..params import FindingParams
 from ._base import Finding, FindingContext, FindingView, PlantedTruth, register
 
-__all__ = ["NovelClass", "novel_classes", "undecided_novel", "wilson_lower"]
+__all__ = ["NearMiss", "NovelClass", "glitches_to_be_sure", "novel_classes", "undecided_novel", "wilson_lower"]
 
 
 @register
@@ -122,10 +123,38 @@ def novel_classes(
     return findings
 
 
+def glitches_to_be_sure(share: float, threshold: float, alpha: float, most: int = 100_000) -> int | None:
+    """How many glitches at ``share`` make the share's one-sided lower bound (`wilson_lower`) reach ``threshold``;
+    None when no number can (the share itself is not above the threshold)."""
+    if share <= threshold or wilson_lower(round(share * most), most, alpha) < threshold:
+        return None
+    low, high = 1, most
+    while low < high:
+        middle = (low + high) // 2
+        if wilson_lower(share * middle, middle, alpha) >= threshold:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """A cluster a catch-all label tops whose evidence falls short of a new class (`undecided_novel`)."""
+
+    cluster: int
+    label: str
+    size: int
+    count: int  #: glitches of the catch-all label in it
+    why: str
+    need: int | None  #: glitches at this share that would decide it, where more glitches could
+
+
 def undecided_novel(
     points: pd.DataFrame, params: FindingParams, catch_all: tuple[str, ...] = CATCH_ALL_LABELS
-) -> list[tuple[int, str, int, str]]:
-    """Clusters a catch-all label tops whose evidence falls short of a novel class: (cluster, label, size, why)."""
+) -> list[NearMiss]:
+    """Clusters a catch-all label tops whose evidence falls short of a novel class, each with why and what would
+    decide it."""
     out = []
     for cluster, label, count, size, p_value, low in _candidates(points, params, catch_all):
         if count < params.min_count:
@@ -136,5 +165,8 @@ def undecided_novel(
             why = f"{label} is common enough that {count} of {size} happens by chance (p {p_value:.2g})"
         else:
             continue
-        out.append((cluster, label, size, why))
+        share = count / size
+        sure = glitches_to_be_sure(share, params.novel_purity, params.alpha)
+        need = None if sure is None or p_value >= params.alpha else max(sure, math.ceil(params.min_count / share))
+        out.append(NearMiss(cluster, label, size, count, why, need))
     return out
