@@ -24,7 +24,7 @@ export SE_OFFLINE := true
 export DASH_TEST_CHROMEPATH ?= /usr/bin/chromium
 export MPLBACKEND := Agg
 
-.PHONY: help install install-dev demo demo-data demo-run serve test test-portability test-images lint format bench bench-scale clean
+.PHONY: help install install-dev demo demo-data demo-run serve test test-portability test-images lint format bench bench-scale plotly-bundle clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -124,6 +124,12 @@ bench-scale: install  ## the benchmarks at the archive's size: k-NN, UMAP, re-cu
 	$(PY) benchmarks/bench_recluster.py --sizes 100000,300000,700000
 	$(PY) benchmarks/bench_audit.py --sizes 100000,300000,700000
 	$(PY) benchmarks/bench_explorer.py --sizes 100000,300000,700000
+
+# The dashboard's plotly.js, vendored in assets/: only the traces it draws (a quarter of the full bundle's 4.8 MB, so
+# the first screen parses a second less). Rebuild it with the plotly.js version plotly.py ships when plotly is
+# upgraded: tests/test_explorer_assets.py fails until then. Needs Node.js and npm (the registry, not a CDN).
+plotly-bundle:  ## rebuild assets/vendor's plotly.js bundle from npm (scripts/plotly-bundle)
+	cd scripts/plotly-bundle && npm ci --silent && node build.js
 
 clean:  ## remove caches (keeps .venv and data/)
 	rm -rf .pytest_cache .ruff_cache test-artifacts

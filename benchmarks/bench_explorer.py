@@ -23,11 +23,19 @@ each with the real ``app.py`` in its own process, and measures:
 - hover: the tooltip callback's server time and a thumbnail fetch, p50/p95.
 
     python benchmarks/bench_explorer.py [--sizes 34000,100000] [--no-browser]
+
+With ``--run RUN`` it measures what a newcomer meets on a real run directory instead (the demo's, by
+default): bytes the browser transferred on first load (Chrome's performance log), seconds until the map
+is drawn (plain and from a shared link), and choosing a cluster and a box selection, each as the
+server's time for the callbacks it fires and as seconds until the browser shows the result.
+
+    python benchmarks/bench_explorer.py --run data/runs/demo
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -133,6 +141,26 @@ def make_run(n: int, out: Path, preview: Path, *, neighbours: bool = True) -> Pa
     )
 
 
+@contextlib.contextmanager
+def _serving(run: Path, env: dict[str, str]):
+    """``python app.py --run RUN`` on a free port with ``env`` added, until its health check answers; its URL."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "app.py", "--run", str(run), "--port", str(port)], cwd=ROOT,
+                              env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(900):
+            try:
+                _get(f"{url}/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def _get(url: str, data: bytes | None = None) -> tuple[bytes, float]:
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     start = time.perf_counter()
@@ -154,7 +182,7 @@ def _callback_map(run: Path) -> dict:
 
     with tempfile.TemporaryDirectory() as cache:
         app = create_app(run, cache_dir=Path(cache), warm=False)  # only its callback registry is needed
-        return {k: {"inputs": v["inputs"]} for k, v in app.callback_map.items()}
+        return {k: {"inputs": v["inputs"], "state": v.get("state", [])} for k, v in app.callback_map.items()}
 
 
 def _time_to_draw(url: str) -> tuple[float, float]:
@@ -217,23 +245,7 @@ Plotly.relayout(gd, {'xaxis.range': [cx - hx, cx + hx], 'yaxis.range': [cy - hy,
 def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, float]:
     run = make_run(n, workdir / f"run-{n}", preview)
     app_map = _callback_map(run)
-    port = free_port()
-    env = {**os.environ, "GSX_CACHE_DIR": str(workdir / f"cache-{n}")}
-    server = subprocess.Popen(
-        [sys.executable, "app.py", "--run", str(run), "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                _get(f"{url}/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
+    with _serving(run, {"GSX_CACHE_DIR": str(workdir / f"cache-{n}")}) as url:
         page, _ = _get(url + "/")
         layout, _ = _get(url + "/_dash-layout")
         store = {"id": "cluster-params", "property": "data"}
@@ -247,8 +259,17 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
             patch, t_colours = _callback(url, app_map, "..map.figure..", [{**colour[0], "value": params}, *colour[1:]])
             _, t_metrics = _callback(url, app_map, "cluster-metrics.children", [{**store, "value": params}, source])
             _, t_flags = _callback(url, app_map, "cluster-flags.data", [{**store, "value": params}, source])
-            _, t_findings = _callback(url, app_map, "findings.children", [{**store, "value": params}])
-            _, t_audit = _callback(url, app_map, "audit-grid.rowData", [{**store, "value": params}, colour[2]])
+            # the failure modes and the label audit are computed while their tab is open (otherwise when it opens)
+            tab = {"id": "tabs", "property": "active_tab"}
+            _, t_findings = _callback(
+                url, app_map, "findings.children", [{**store, "value": params}, {**tab, "value": "tab-failures"}]
+            )
+            _, t_audit = _callback(
+                url,
+                app_map,
+                "audit-grid.rowData",
+                [{**store, "value": params}, colour[2], {**tab, "value": "tab-audit"}],
+            )
             every = t_tables + t_colours + t_metrics + t_flags + t_findings + t_audit
             return t_tables + t_colours, every, len(tables), len(patch)
 
@@ -271,9 +292,6 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
             _, t = _get(f"{url}/previews/thumb/{'0' * 40}.webp")
             thumbs.append(t)
         drawn, zoom_ms = _time_to_draw(url) if browser else (float("nan"), float("nan"))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     q = lambda xs, p: float(np.percentile(xs, p))  # noqa: E731
     return {
         "n": n,
@@ -292,12 +310,150 @@ def measure(n: int, workdir: Path, preview: Path, browser: bool) -> dict[str, fl
     }
 
 
+#: Bytes over the wire of every response the page received so far, from Chrome's performance log.
+def _transferred(driver) -> int:
+    total = 0
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.loadingFinished":
+            total += int(message["params"].get("encodedDataLength", 0))
+    return total
+
+
+_DRAWN_JS = (
+    "const c=[...document.querySelectorAll('#map canvas')];for(const x of c){"
+    "const g=x.getContext('webgl',{preserveDrawingBuffer:true});if(!g||!x.width)continue;"
+    "const p=new Uint8Array(x.width*x.height*4);g.readPixels(0,0,x.width,x.height,g.RGBA,g.UNSIGNED_BYTE,p);"
+    "for(let i=3;i<p.length;i+=4)if(p[i]>0)return true;}return false;"
+)
+_IDLE_JS = (
+    "if(!window.store)return false;const c=Object.assign({},window.store.getState().callbacks);"
+    "delete c.stored;delete c.completed;return Object.values(c).every(l=>!l.length);"
+)
+
+
+def _until(driver, script: str, start: float, limit: float = 120) -> float:
+    while time.perf_counter() - start < limit:
+        if driver.execute_script(script):
+            return time.perf_counter() - start
+        time.sleep(0.02)
+    return float("nan")
+
+
+def _first_screen_browser(url: str, gid: str) -> dict[str, float]:
+    """In headless Chromium (software GL): first load's bytes and time to the drawn map; a shared link's time;
+    choosing the cluster table's first row until its panel shows; a box selection until its panel shows."""
+    from selenium import webdriver
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    def browser():
+        options = webdriver.ChromeOptions()
+        options.binary_location = os.environ.get("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
+        for arg in ("--headless=new", "--enable-unsafe-swiftshader", "--use-angle=swiftshader", "--window-size=1400,900",
+                    "--no-sandbox", "--disable-background-networking", "--disable-component-update"):  # fmt: skip
+            options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+        return webdriver.Chrome(options=options)
+
+    out: dict[str, float] = {}
+    driver = browser()
+    try:
+        start = time.perf_counter()
+        driver.get(url)
+        out["drawn_s"] = _until(driver, _DRAWN_JS, start)
+        _until(driver, _IDLE_JS, start)
+        out["first_load_mb"] = _transferred(driver) / 1e6
+        time.sleep(1)
+        row = driver.find_element(By.CSS_SELECTOR, "#cluster-grid .ag-center-cols-container .ag-row .ag-cell")
+        start = time.perf_counter()
+        row.click()
+        out["cluster_shown_s"] = _until(driver, "return !!document.querySelector('#cluster-title');", start)
+        _until(driver, _IDLE_JS, start)
+        out["cluster_settled_s"] = time.perf_counter() - start
+        driver.find_element(By.CSS_SELECTOR, "#map .modebar-btn[data-val='select']").click()
+        layer = driver.find_element(By.CSS_SELECTOR, "#map .nsewdrag")
+        width, height = layer.size["width"], layer.size["height"]
+        start = time.perf_counter()
+        ActionChains(driver).move_to_element_with_offset(layer, 2, 2).click_and_hold().move_by_offset(
+            int(width * 0.5), int(height * 0.9)
+        ).release().perform()
+        out["selection_shown_s"] = _until(
+            driver, "return (document.querySelector('#selection-panel')||{}).textContent.includes('selected');", start
+        )
+    finally:
+        driver.quit()
+    driver = browser()
+    try:
+        start = time.perf_counter()
+        driver.get(f"{url}/?glitch={gid}&colour=suspicion")
+        out["link_drawn_s"] = _until(driver, _DRAWN_JS, start)
+        out["link_detail_s"] = _until(driver, "return !!document.querySelector('#detail-content');", start)
+    finally:
+        driver.quit()
+    return out
+
+
+def _fired_by(url: str, app_map: dict, component: str, values: dict, *, prop: str = "data", repeat: int = 5) -> float:
+    """Server seconds of every callback a change of ``component.prop`` fires, posted as the browser posts them
+    (each the median of ``repeat``), summed."""
+    total = 0.0
+    for output, spec in app_map.items():
+        if not any(i["id"] == component and i["property"] == prop for i in spec["inputs"]):
+            continue
+        inputs = [{**i, "value": values.get(i["id"])} for i in spec["inputs"]]
+        state = [{**s, "value": values.get(s["id"])} for s in spec["state"]]
+        body = json.dumps({**callback_body(output, inputs, state), "changedPropIds": [f"{component}.{prop}"]})
+        total += statistics.median(_get(f"{url}/_dash-update-component", body.encode())[1] for _ in range(repeat))
+    return total
+
+
+def measure_run(run: Path, browser: bool) -> dict[str, float]:
+    """What a newcomer meets on ``run``: server times of choosing a cluster and of a box selection (every callback
+    each fires, posted as the browser posts them), then the browser's view (`_first_screen_browser`)."""
+    from explorer.data import ExplorerData
+
+    app_map = _callback_map(run)
+    with tempfile.TemporaryDirectory() as scratch:
+        data = ExplorerData(run, cache_dir=Path(scratch) / "expected")
+        params = data.run_params.as_dict()
+        cluster = int(data.view(data.run_params).table["cluster"].iat[0])
+        half = [{"curveNumber": 0, "pointNumber": i, "pointIndex": i} for i in range(0, data.n_points, 2)]
+        env = {"GSX_CACHE_DIR": f"{scratch}/cache", "GSX_REVIEW_DB": f"{scratch}/decisions.sqlite"}
+        with _serving(run, env) as url:
+            values = {"cluster-params": params, "selected-cluster": cluster, "label-source": "label",
+                      "colour-by": "cluster", "review-tick": 0}  # fmt: skip
+            chosen = _fired_by(url, app_map, "selected-cluster", values)
+            values["map"] = {"points": half}  # selectedData: every other point
+            selection = _fired_by(url, app_map, "map", values, prop="selectedData")
+            out = {"cluster_server_s": chosen, "selection_server_s": selection}
+            if browser:
+                out.update(_first_screen_browser(url, str(data.points["gravityspy_id"].iat[0])))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="34000,100000")
+    parser.add_argument("--run", type=Path, default=None, help="measure this run's first screen instead of --sizes")
     parser.add_argument("--no-browser", action="store_true", help="skip the time-to-draw measurement")
     parser.add_argument("--preview", type=Path, default=None, help="a WebP to serve as every preview")
     args = parser.parse_args()
+    if args.run is not None:
+        print(machine_line())
+        print()
+        r = measure_run(args.run, not args.no_browser)
+        print("| run | first load transferred | map drawn | from a shared link (map / glitch shown) | choosing a cluster: server / shown / settled | box selection: server / shown |")  # fmt: skip
+        print("|---|---|---|---|---|---|")
+        print(
+            f"| {args.run} ({len(__import__('pandas').read_parquet(args.run / 'points.parquet')):,} points) | "
+            f"{r.get('first_load_mb', float('nan')):.2f} MB | {r.get('drawn_s', float('nan')):.1f} s | "
+            f"{r.get('link_drawn_s', float('nan')):.1f} s / {r.get('link_detail_s', float('nan')):.1f} s | "
+            f"{r['cluster_server_s']:.3f} s / {r.get('cluster_shown_s', float('nan')):.2f} s / "
+            f"{r.get('cluster_settled_s', float('nan')):.2f} s | {r['selection_server_s']:.3f} s / "
+            f"{r.get('selection_shown_s', float('nan')):.2f} s |"
+        )
+        return
     preview = args.preview or next((ROOT / "data" / "runs" / "demo" / "previews").glob("*-thumb.webp"), None)
     if preview is None:
         sys.exit("no preview WebP: run `make demo-run` first or pass --preview FILE")

@@ -72,8 +72,9 @@ def _get(url: str) -> bytes:
 class Callbacks:
     """The two callbacks users fire, as the renderer finds them (from ``/_dash-dependencies``)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, gravityspy_ids: list[str]):
         self.url = url
+        self.gravityspy_ids = gravityspy_ids  #: each point's glitch: what the note it sends was typed for
         deps = json.loads(_get(f"{url}/_dash-dependencies"))
         self.table = next(d for d in deps if "cluster-grid.rowData" in d["output"])
         self.hover = next(
@@ -99,7 +100,8 @@ class Callbacks:
         """Post one decision as the Glitch tab's button does; whether the server acknowledged storing it."""
         button = {"accept": "decide-accept", "reject": "decide-reject", "new_class": "decide-new-class"}[action]
         values = {"selected-point": point, button: 1, "reviewer": reviewer, "cluster-params": params,
-                  "decision-note": f"load test: {action}", "review-tick": 0}  # fmt: skip
+                  "decision-note": f"load test: {action}", "decision-inputs-for": self.gravityspy_ids[point],
+                  "review-tick": 0}  # fmt: skip
         inputs = [{**i, "value": values.get(i["id"])} for i in self.decision["inputs"]]
         state = [{**s, "value": values.get(s["id"])} for s in self.decision["state"]]
         body = callback_body(self.decision["output"], inputs, state)
@@ -216,7 +218,7 @@ def load_test(
     with gunicorn_server(
         run, workdir / "cache", workers=workers, threads=threads, log=workdir / "gunicorn.log", review_db=review_db
     ) as server:
-        calls = Callbacks(server.url)
+        calls = Callbacks(server.url, loaded.points["gravityspy_id"].astype(str).tolist())
         expected = [calls.clusters(p) for p in params]  # one user alone, before the load
         results = Results()
         memory: list[tuple[float, float]] = []

@@ -8,6 +8,7 @@ torch-free clustering and audit code it shares with the pipeline.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
     density_above()  # a bad $GSX_DENSITY_ABOVE or $GSX_CACHE_URL stops here, naming itself, before the run is loaded
     url = cache_url()
     data = ExplorerData(run_path, cache_dir=cache_dir)
+    for warning in data.manifest.get("warnings", []):  # whole, raw exceptions included; the page words them plainly
+        logging.getLogger("explorer").warning("run %s: %s", data.root.name, warning)
     if warm:
         data.warm()
     manager = background_manager(url, data.cache_dir / "jobs")
@@ -70,6 +73,7 @@ def create_app(run_path: str | os.PathLike[str], *, cache_dir: Path | None = Non
         suppress_callback_exceptions=True,
         serve_locally=True,
         update_title=None,
+        compress=True,  # gzip (flask-compress): the first page's 9 MB of scripts travel as about 3
     )
     app.layout = create_layout(data)
     register_all(app, data)

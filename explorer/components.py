@@ -12,6 +12,7 @@ holds the guarantee in a real browser, and fails if any module makes a
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,13 +20,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from dash import dcc, html
 
+from precompute.plotarea import FREQUENCY_RANGE_HZ
+
 from . import ids
 from .colors import label_colour
 
 if TYPE_CHECKING:
     from .data import ClusterView, ExplorerData
 
-__all__ = ["GRID_COLUMN_DEFAULTS", "PRIVATE_CONFIG", "Thumbnails", "csv_download", "graph", "swatch", "with_params"]
+__all__ = [
+    "GRID_COLUMN_DEFAULTS", "PRIVATE_CONFIG", "Thumbnails", "csv_download", "graph", "paged_grid", "spectrogram_axes",
+    "swatch", "with_params",
+]  # fmt: skip
 
 #: Every table's column defaults. Headers wrap onto two lines instead of being cut to "Pur…", so each name
 #: stays readable at 1440 px; the header menu is left out (sorting and filters are on the header itself).
@@ -33,6 +39,34 @@ GRID_COLUMN_DEFAULTS: dict[str, object] = {
     "sortable": True, "resizable": True, "suppressHeaderMenuButton": True, "wrapHeaderText": True,
     "autoHeaderHeight": True,
 }  # fmt: skip
+
+def paged_grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], page_rows: int,
+               **props: Any) -> Any:  # fmt: skip
+    """A sortable table, one row chosen at a time, that sizes itself to a page of ``page_rows`` rows and to its
+    column's width: it never scrolls inside the tab that holds it (one scrollbar per region)."""
+    import dash_ag_grid as dag
+
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=rows,
+        defaultColDef=GRID_COLUMN_DEFAULTS,
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            "animateRows": False,
+            "rowHeight": 28,
+            "tooltipShowDelay": 300,
+            "domLayout": "autoHeight",
+            "pagination": True,
+            "paginationPageSize": page_rows,
+            "paginationPageSizeSelector": False,
+        },
+        style={"width": "100%"},
+        className="ag-theme-alpine compact-grid",
+        **props,
+    )
+
 
 #: Plotly config keys that keep a figure on the machine; `graph` applies them over anything a caller asks for.
 #: Keys plotly.js does not know are ignored by it, so the Chart Studio-era ones guard an older or newer bundle.
@@ -65,6 +99,43 @@ def swatch(colour: str) -> html.Span:
     return html.Span(className="swatch", style={"background": colour})
 
 
+#: Frequencies labelled on a preview's axis (Hz): Gravity Spy's octaves.
+FREQUENCY_TICKS_HZ = (16, 32, 64, 128, 256, 512, 1024)
+#: Image kinds whose previews are exactly Gravity Spy's plot area (`precompute.io.dataset.IMAGE_KINDS`), so that
+#: axes can be drawn round them; a generic image folder's pictures have unknown axes.
+KINDS_WITH_AXES = frozenset({"figure", "hdf5"})
+
+
+def spectrogram_axes(image: Any, window: str, *, ticks_s: int = 3) -> html.Div:
+    """A preview of Gravity Spy's plot area with its axes drawn round it, as Gravity Spy draws them: frequency in Hz
+    on a log2 scale (10-2048 Hz, `precompute.plotarea.FREQUENCY_RANGE_HZ`) on the left, time in seconds about the
+    glitch (``window`` wide) below, ``ticks_s`` labels on it."""
+    low, high = (math.log2(f) for f in FREQUENCY_RANGE_HZ)
+    seconds = float(window)
+    frequency = [
+        html.Span(f"{f:g}", className="tick", style={"top": f"{(high - math.log2(f)) / (high - low):.1%}"})
+        for f in FREQUENCY_TICKS_HZ
+    ]
+    stops = [i / (ticks_s - 1) for i in range(ticks_s)]
+    time = [
+        html.Span(
+            f"{seconds * (at - 0.5):g}" + (" s" if at == 1 else ""),
+            className="tick",
+            # the end labels stay over the image (left- and right-aligned), so nothing spills out of its column
+            style={"left": f"{at:.1%}", "transform": f"translateX({-100 * at:.0f}%)"},
+        )
+        for at in stops
+    ]
+    return html.Div(
+        [
+            html.Div(frequency, className="y-axis", title="frequency (Hz, log scale)"),
+            image,
+            html.Div(time, className="x-axis", title="time from the glitch (s)"),
+        ],
+        className="spectrogram",
+    )
+
+
 @dataclass(frozen=True)
 class Thumbnails:
     """Preview images of a run's glitches, with URLs relative to wherever the app is mounted.
@@ -87,8 +158,15 @@ class Thumbnails:
     def image(self, key: str, *, title: str = "", size: str = "thumb", cls: str = "thumb") -> html.Img:
         return html.Img(src=self.url(key, size), title=title, className=cls)
 
-    def glitch(self, point: int, *, caption: bool = True, clickable: bool = False) -> html.Div:
-        """One glitch as its 1 s window (or its first), with its label under it; a click opens it if ``clickable``."""
+    def window(self, window: str, key: str, *, size: str = "thumb", cls: str = "thumb", ticks_s: int = 3) -> Any:
+        """One window's preview with its time and frequency axes, where the run's images are Gravity Spy's plot
+        area (`KINDS_WITH_AXES`); the bare image otherwise."""
+        image = self.image(key, title=f"{window} s", size=size, cls=cls)
+        return spectrogram_axes(image, window, ticks_s=ticks_s) if self.data.image_kinds <= KINDS_WITH_AXES else image
+
+    def glitch(self, point: int, *, caption: bool = True, place: str | None = None) -> html.Div:
+        """One glitch as its 1 s window (or its first), with its label under it; a click opens it when it has a
+        ``place`` (where on the page it is: `explorer.ids.goto_point`)."""
         row = self.data.points.iloc[point]
         windows = self.windows(point)
         key = next((k for w, k in windows if w == "1.0"), windows[0][1] if windows else "")
@@ -102,13 +180,13 @@ class Thumbnails:
                 )
             )
         props: dict[str, Any] = {"className": "thumb-box"}
-        if clickable:
-            props.update(id=ids.goto_point(point), n_clicks=0, role="button")
+        if place is not None:
+            props.update(id=ids.goto_point(point, place), n_clicks=0, role="button")
         return html.Div(body, **props)
 
-    def row(self, points: Any, *, caption: bool = True, cls: str = "thumb-row") -> html.Div:
-        """Clickable thumbnails of ``points`` side by side."""
-        return html.Div([self.glitch(int(p), caption=caption, clickable=True) for p in points], className=cls)
+    def row(self, points: Any, *, place: str, caption: bool = True, cls: str = "thumb-row") -> html.Div:
+        """Clickable thumbnails of ``points`` side by side, at ``place`` on the page (one name per row)."""
+        return html.Div([self.glitch(int(p), caption=caption, place=place) for p in points], className=cls)
 
 
 def with_params(table: pd.DataFrame, view: ClusterView) -> pd.DataFrame:

@@ -44,6 +44,7 @@ from precompute.audit.groups import TwoGroups, label_groups
 from precompute.audit.metrics import GlobalMetrics, cluster_table, global_metrics
 from precompute.audit.params import FindingParams
 from precompute.audit.sources import SIDE_COLUMNS, has_both_labels
+from precompute.audit.suspicion import CLUSTER_PART, cluster_evidence, neighbour_evidence
 from precompute.cluster import NOISE_LABEL, ClusterParams, ClusterTree, check_fits
 from precompute.rundir import Run, load_run
 
@@ -188,6 +189,11 @@ class ExplorerData:
         return list(zip(windows.slice(start, length).to_pylist(), keys.slice(start, length).to_pylist(), strict=True))
 
     @cached_property
+    def image_kinds(self) -> frozenset[str]:
+        """The kinds of image the run's previews come from (`precompute.io.dataset.IMAGE_KINDS`)."""
+        return frozenset(self.images["kind"].astype(str).unique()) if "kind" in self.images else frozenset({"plain"})
+
+    @cached_property
     def point_of_id(self) -> dict[str, int]:
         """gravityspy_id -> its first point (a glitch's only point, or its first window's with one point per image)."""
         out: dict[str, int] = {}
@@ -286,6 +292,25 @@ class ExplorerData:
             return None
         path = self.run.preview_path(key, size)
         return path if path.is_file() else None
+
+    @cached_property
+    def _neighbour_evidence(self) -> np.ndarray:
+        """Each point's evidence about its neighbours (the audit's, true in every clustering)."""
+        return np.array([neighbour_evidence(e) for e in self.points["evidence"].astype(str)], dtype=object)
+
+    def evidence(self, points: Any, view: ClusterView) -> list[str]:
+        """The evidence line of each of ``points`` in ``view``'s clustering: its neighbours as the audit counted
+        them, and what its cluster holds in this cut (the run's own line names the run's cluster, which another
+        cut may not have)."""
+        table = (view if view.source == "label" else self.view(view.params)).table
+        tops = dict(zip(table["cluster"], zip(table["top_label"], table["purity"], strict=True), strict=True))
+        out = []
+        for point in np.atleast_1d(np.asarray(points, dtype=int)):
+            cluster = int(view.labels[point])
+            clustered = cluster_evidence(cluster, *tops.get(cluster, ("", 0.0)))
+            near = self._neighbour_evidence[point]
+            out.append(f"{near}{CLUSTER_PART}{clustered}" if near else clustered)
+        return out
 
     # -- neighbours -------------------------------------------------------------
 

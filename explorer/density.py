@@ -54,7 +54,7 @@ def point_rgb(colours: Colouring) -> np.ndarray:
     marker = colours.marker
     codes = np.asarray(marker["color"])
     scale = marker["colorscale"]
-    if isinstance(scale, str):  # continuous: codes are levels from cmin to cmax
+    if colours.scale is not None or isinstance(scale, str):  # continuous: codes are levels from cmin to cmax
         levels = np.linspace(0, 1, int(marker["cmax"]) + 1)
         palette = np.array([_rgb(c) for c in plotly.colors.sample_colorscale(scale, levels.tolist())], float)
     else:  # discrete: two stops per category, in code order

@@ -27,7 +27,9 @@ from .ids import MapTrace
 __all__ = [
     "COLOUR_MODES",
     "CONTINUOUS_LEVELS",
+    "RAMPS",
     "REVIEW_MODES",
+    "ColourScale",
     "Colouring",
     "colour_modes",
     "colouring",
@@ -59,11 +61,26 @@ def typed_array(values: np.ndarray) -> dict[str, str] | np.ndarray:
 
 
 @dataclass(frozen=True)
-class Colouring:
-    """Marker colour settings for the map's main trace, and the legend that explains them."""
+class ColourScale:
+    """A continuous colouring's legend: its title, its colours from low to high, and labelled ticks."""
 
-    marker: dict  #: color (codes or values), colorscale, cmin, cmax, showscale, colorbar
+    title: str
+    colours: tuple[str, ...]  #: evenly spaced from the lowest value to the highest
+    ticks: tuple[tuple[float, str], ...]  #: (position in [0, 1], value as text)
+    missing: str = ""  #: what a glitch without a value is drawn as, if any has none
+
+
+@dataclass(frozen=True)
+class Colouring:
+    """Marker colour settings for the map's main trace, and the legend that explains them.
+
+    Every mode's legend is drawn beside the map in HTML (one convention for all modes): swatches for
+    categories, a colour ramp with ticks for a continuous value (``scale``).
+    """
+
+    marker: dict  #: color (codes or values), colorscale, cmin, cmax
     legend: list[tuple[str, str, int]]  #: (name, colour, count); empty for continuous scales
+    scale: ColourScale | None = None  #: the ramp of a continuous colouring
 
 
 def _discrete(codes: np.ndarray, colours: list[str], names: list[str]) -> Colouring:
@@ -92,11 +109,19 @@ CONTINUOUS_LEVELS = 256
 _TICKS = 5
 
 
-def _continuous(values: np.ndarray, scale: str, title: str, *, log: bool = False) -> Colouring:
-    """Colours along ``scale`` for ``values`` (NaN at the low end), quantised to `CONTINUOUS_LEVELS` codes.
+#: Sequential ramps, light to dark: the higher a value, the more it stands out on the map's pale background. Each
+#: is ColorBrewer's or viridis's (colour-blind safe), its palest stops left out so low values stay visible.
+RAMPS: dict[str, tuple[str, ...]] = {
+    "suspicion": ("#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026"),  # YlOrRd
+    "snr": ("#d0e11c", "#73d056", "#2db27d", "#21918c", "#2e6f8e", "#3b518b", "#482576", "#440154"),  # viridis
+    "confidence": ("#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"),  # Blues
+}
 
-    The colour bar is drawn in codes and labelled in values, so it reads as before.
-    """
+
+def _continuous(values: np.ndarray, ramp: str, title: str, *, log: bool = False) -> Colouring:
+    """Colours along the ramp ``RAMPS[ramp]`` for ``values`` (NaN at the low end), quantised to
+    `CONTINUOUS_LEVELS` codes; its legend a ramp labelled in values."""
+    colours = RAMPS[ramp]
     values = np.asarray(values, dtype=float)
     if log:
         values = np.log10(np.clip(values, 1e-3, None))
@@ -104,23 +129,19 @@ def _continuous(values: np.ndarray, scale: str, title: str, *, log: bool = False
     lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0.0, 1.0)
     span, top = (hi - lo) or 1.0, CONTINUOUS_LEVELS - 1
     codes = np.rint((np.where(finite, values, lo) - lo) / span * top).astype(np.uint8)
-    ticks = np.linspace(0, top, _TICKS)
+    stops = np.linspace(0, 1, len(colours))
+    ticks = tuple((float(t), f"{lo + t * span:.3g}") for t in np.linspace(0, 1, _TICKS))
+    missing = f"{int((~finite).sum())} without a value drawn as the lowest" if not finite.all() else ""
     return Colouring(
         marker={
             "color": codes,
-            "colorscale": scale,
+            "colorscale": [[float(at), colour] for at, colour in zip(stops, colours, strict=True)],
             "cmin": 0,
             "cmax": top,
-            "showscale": True,
-            "colorbar": {
-                "title": {"text": title},
-                "thickness": 12,
-                "len": 0.6,
-                "tickvals": ticks.tolist(),
-                "ticktext": [f"{lo + t / top * span:.3g}" for t in ticks],
-            },
+            "showscale": False,
         },
         legend=[],
+        scale=ColourScale(title, colours, ticks, missing),
     )
 
 
@@ -160,7 +181,7 @@ def _by_detector(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
 
 
 def _by_suspicion(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
-    return _continuous(points["suspicion"].to_numpy(), "YlOrRd", "suspicion")
+    return _continuous(points["suspicion"].to_numpy(), "suspicion", "suspicion (dark: neighbours disagree)")
 
 
 #: Review states (`explorer.review`) in legend order, with their colours.
@@ -196,7 +217,7 @@ def _by_machine_label(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
 
 
 def _by_machine_confidence(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
-    return _continuous(points["ml_confidence"].to_numpy(), "Viridis", "ml_confidence")
+    return _continuous(points["ml_confidence"].to_numpy(), "confidence", "machine confidence")
 
 
 #: Machine against volunteers, and where they disagree, the side the neighbours take (precompute.audit.sources).
@@ -222,7 +243,7 @@ def _by_volunteer_agreement(points: pd.DataFrame, clusters: np.ndarray) -> Colou
 
 
 def _by_snr(points: pd.DataFrame, clusters: np.ndarray) -> Colouring:
-    return _continuous(points["snr"].to_numpy(), "Plasma", "log10 SNR", log=True)
+    return _continuous(points["snr"].to_numpy(), "snr", "log10 SNR", log=True)
 
 
 #: What the map can be coloured by: value -> (menu text, colouring of (points, current clusters)), in menu order.

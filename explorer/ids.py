@@ -44,7 +44,8 @@ MAP_FRAME = "map-frame"  #: what the first view leaves out, and how to see it
 MAP_VIEW = "map-view"  #: the map's current x and y ranges (None: the whole map), for the density layer
 
 # -- parameters panel ----------------------------------------------------------------------------------------
-MCS_SLIDER = "mcs-slider"
+MCS_SLIDER = "mcs-slider"  #: a log-scale pointer at min_cluster_size; the box below holds the value applied
+MCS_INPUT = "mcs-input"
 METHOD = "method"
 EPSILON = "epsilon"
 MIN_SAMPLES = "min-samples"
@@ -62,6 +63,7 @@ TAB_GLITCH = "tab-detail"
 TAB_SELECTION = "tab-selection"
 TAB_FAILURES = "tab-failures"
 TAB_AUDIT = "tab-audit"
+TAB_SCROLL = "tab-scroll"  #: written by no one: the output of the clientside callback that scrolls a new tab to its top
 
 # -- clusters panel ------------------------------------------------------------------------------------------
 CLUSTER_GRID = "cluster-grid"
@@ -85,11 +87,23 @@ DECIDE_RELABEL = "decide-relabel"
 DECIDE_NEW_CLASS = "decide-new-class"
 RELABEL_TO = "relabel-to"
 DECISION_NOTE = "decision-note"
+#: the gravityspy_id the note and label were typed for: a decision is refused when it is not the glitch shown
+DECISION_INPUTS_FOR = "decision-inputs-for"
+DECISION_FOR = "decision-for"  #: says which glitch the bar decides on
 UNDO_DECISION = "undo-decision"
 DECISION_STATUS = "decision-status"
 QUEUE_STATUS = "queue-status"
 BULK = "bulk"  #: the pattern-matching type of every bulk-decision button (`bulk_button`)
-BULK_STATUS = "bulk-status"
+#: what a decision, a batch or an undo just did, and a bulk action's question before it stores anything
+REVIEW_NOTICE = "review-notice"
+REVIEW_MESSAGE = "review-message"  #: the notice's message (an alert; its text and colour come from NOTICE)
+NOTICE = "notice"  #: the last message for the curator: {text, colour, point}; the point it concerns, if one
+BULK_PENDING = "bulk-pending"  #: the bulk action waiting for the curator's answer (`panels.review.BulkRequest`)
+BULK_PROMPT = "bulk-prompt"
+BULK_QUESTION = "bulk-question"
+BULK_SKIP_DECIDED = "bulk-skip-decided"  #: decide only the glitches with no decision in force (the default)
+BULK_REPLACE = "bulk-replace"  #: decide every glitch, replacing decisions in force
+BULK_CANCEL = "bulk-cancel"
 EXPORT_DECISIONS_CSV = "export-decisions-csv"
 EXPORT_DECISIONS_JSON = "export-decisions-json"
 DECISIONS_DOWNLOAD = "decisions-download"
@@ -105,10 +119,12 @@ COMPARE_A = "compare-a"
 COMPARE_B = "compare-b"
 COMPARE_OUT = "compare-out"
 FINDINGS = "findings"
+FAILURE_SUMMARY = "failure-summary"  #: what was decided, what could not be told, what each kind needs
 
 # -- label-audit panel ---------------------------------------------------------------------------------------
 AUDIT_COUNT = "audit-count"
 AUDIT_GRID = "audit-grid"
+AUDIT_COLUMNS = "audit-columns"  #: which optional columns the label-audit table shows
 DOWNLOAD_CORRECTIONS = "download-corrections"
 CORRECTIONS_DOWNLOAD = "corrections-download"
 
@@ -118,9 +134,11 @@ def bulk_button(scope: str, action: str) -> dict[str, str]:
     return {"type": BULK, "scope": scope, "action": action}
 
 
-def goto_point(point: int) -> dict[str, object]:
-    """The id of a clickable thumbnail that opens ``point`` in the Glitch tab (a pattern-matching id)."""
-    return {"type": GOTO_POINT, "index": int(point)}
+def goto_point(point: int, place: str) -> dict[str, object]:
+    """The id of a clickable thumbnail that opens ``point`` in the Glitch tab (a pattern-matching id). ``place``
+    names where on the page it is (a glitch may be shown twice, in a cluster's contact sheet and its intensity
+    strip: two components of one id made Dash drop the click)."""
+    return {"type": GOTO_POINT, "index": int(point), "place": place}
 
 
 class MapTrace(IntEnum):

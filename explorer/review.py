@@ -265,6 +265,11 @@ class ReviewStore:
 
     def undo_last(self, reviewer: str) -> list[str]:
         """Undo ``reviewer``'s latest batch that is still in force; return the glitches it touched."""
+        return sorted(self.undo_last_batch(reviewer)["gravityspy_id"])
+
+    def undo_last_batch(self, reviewer: str) -> pd.DataFrame:
+        """Undo ``reviewer``'s latest batch that is still in force; return its decisions (``EXPORT_COLUMNS``), so the
+        curator can be told what was undone and on which glitches (empty when nothing of theirs is in force)."""
         reviewer = _plain_text(reviewer, "reviewer name", MAX_REVIEWER)
         with self._write() as db:
             row = db.execute(
@@ -272,13 +277,16 @@ class ReviewStore:
                 (reviewer,),
             ).fetchone()
             if row is None:
-                return []
+                return pd.DataFrame(columns=list(EXPORT_COLUMNS))
             db.execute(
                 "UPDATE decisions SET undone_at = ?, undone_by = ? WHERE batch = ? AND undone_at IS NULL",
                 (_now(), reviewer, row["batch"]),
             )
-            glitches = db.execute("SELECT DISTINCT gravityspy_id FROM decisions WHERE batch = ?", (row["batch"],))
-            return sorted(r[0] for r in glitches)
+            rows = [
+                tuple(r)
+                for r in db.execute(f"SELECT {_SELECT} FROM decisions WHERE batch = ? ORDER BY id", (row["batch"],))
+            ]
+        return pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
 
     def current(self) -> pd.DataFrame:
         """The decision in force for every decided glitch, in ``EXPORT_COLUMNS`` (one row per glitch)."""

@@ -1,4 +1,4 @@
-"""HTTP routes beside Dash's: previews, health, and the security headers on every response.
+"""HTTP routes beside Dash's: previews, health, the security headers on every response, cache headers on assets.
 
 Previews are served only by content key, and only for keys of this run's
 images: a request never names a path, so no encoding trick can reach a file
@@ -113,8 +113,14 @@ def add_routes(
     def health():
         return jsonify(status="ok", run=data.root.name, points=data.n_points, clusters=data.manifest["n_clusters"])
 
+    versioned = (f"{base}/assets/", f"{base}/_favicon.ico")
+
     @server.after_request
-    def security_headers(response):
+    def headers(response):
+        # the page names its assets with a version query (?m=<mtime>, ?v=<dash>) that changes with the file: a
+        # browser may keep them (Dash's component suites, fingerprinted in their path, already say so)
+        if request.path.startswith(versioned) and (request.args.get("m") or request.args.get("v")):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")

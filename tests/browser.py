@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 
 __all__ = [
     "JS_CALLBACKS_IDLE", "JS_CANVAS_PIXELS", "JS_HOVERED_POINT", "JS_POINT_SPOT", "healthy", "leave_map",
-    "move_to_point", "poll", "settle", "visible_point", "wait",
+    "move_to_point", "open_page", "open_tab", "poll", "settle", "visible_point", "wait",
 ]  # fmt: skip
 
 #: The most non-transparent pixels drawn on any of the map's WebGL canvases (0 while the scatter is blank).
@@ -68,6 +68,23 @@ def wait(predicate, timeout: float = 20.0, what: str = "condition"):
     if not value:
         raise AssertionError(f"timed out waiting for {what}")
     return value
+
+
+def open_page(dash_duo, url: str) -> None:
+    """Open the dashboard at ``url`` in dash[testing]'s browser and wait until a user could use it: the scatter
+    drawn, the cluster table filled, every first callback answered."""
+    dash_duo.server_url = url
+    wait(lambda: dash_duo.driver.execute_script(JS_CANVAS_PIXELS) > 0, what="the scatter to be drawn")
+    dash_duo.wait_for_element("#cluster-grid .ag-row", timeout=20)
+    settle(dash_duo.driver)
+
+
+def open_tab(dash_duo, name: str) -> None:
+    """Click the tab labelled ``name`` beside the map."""
+    links = [link for link in dash_duo.find_elements("#tabs .nav-link") if link.text == name]
+    if not links:
+        raise AssertionError(f"no tab named {name!r}")
+    links[0].click()
 
 
 def healthy(url: str) -> bool:

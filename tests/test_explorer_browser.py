@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import Select
 from explorer.data import ExplorerData
 from precompute.cluster import ClusterParams
 
-from .browser import JS_CANVAS_PIXELS, JS_HOVERED_POINT, move_to_point, visible_point, wait
+from .browser import JS_CANVAS_PIXELS, JS_HOVERED_POINT, move_to_point, open_tab, visible_point, wait
 from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -188,7 +188,7 @@ def test_correction_table_download_is_a_valid_csv(served):
     dash_duo, data = served
     corrections = data.corrections
     assert len(corrections) > 0, "the small run should have some proposals to test the download with"
-    _open_tab(dash_duo, "Label audit")
+    open_tab(dash_duo, "Label audit")
     dash_duo.wait_for_contains_text("#audit-count", f"{len(corrections)} glitches", timeout=15)
     dash_duo.wait_for_element("#audit-grid .ag-row", timeout=15)
     _shot(dash_duo, "audit")
@@ -201,14 +201,6 @@ def test_correction_table_download_is_a_valid_csv(served):
     )
     assert all(r["current_label"] != r["proposed_label"] for r in rows)
     assert dash_duo.get_logs() == []
-
-
-def _open_tab(dash_duo, name: str) -> None:
-    for link in dash_duo.find_elements("#tabs .nav-link"):
-        if link.text == name:
-            link.click()
-            return
-    raise AssertionError(f"no tab named {name!r}")
 
 
 def _downloaded(dash_duo, stem: str = "corrections") -> str | None:
@@ -270,8 +262,9 @@ def test_colouring_and_filtering_change_the_legend(served):
     dash_duo.wait_for_contains_text("#map-legend", data.labels[0], timeout=15)
     assert len(dash_duo.find_elements("#map-legend .legend-item")) == len(data.labels)
     Select(dash_duo.find_element("#colour-by")).select_by_value("suspicion")
-    wait(lambda: not dash_duo.find_elements("#map-legend .legend-item"), what="a continuous colour scale")
-    assert dash_duo.driver.execute_script(
+    dash_duo.wait_for_element("#map-legend .legend-ramp", timeout=15)  # a continuous value: a ramp in the legend
+    assert "suspicion" in dash_duo.find_element("#map-legend").text
+    assert not dash_duo.driver.execute_script(  # one legend convention: no colour bar inside the plot
         "return document.querySelector('#map .js-plotly-plot')._fullData[0].marker.showscale"
     )
     assert dash_duo.get_logs() == []
@@ -305,9 +298,9 @@ def laptop_window(served):
 def test_table_headers_are_readable_whole_at_a_laptops_width(laptop_window):
     dash_duo, _ = laptop_window
     headers = [e.text for e in dash_duo.find_elements("#cluster-grid .ag-header-cell-text")]
-    assert {"purity", "ambiguity", "label entropy (bits)"} <= {h.replace("\n", " ").lower() for h in headers}
+    assert {"purity", "ambiguity", "entropy", "flags"} <= {h.replace("\n", " ").lower() for h in headers}
     assert dash_duo.driver.execute_script(JS_CUT_HEADERS, "#cluster-grid") == []
-    _open_tab(dash_duo, "Label audit")
+    open_tab(dash_duo, "Label audit")
     dash_duo.wait_for_element("#audit-grid .ag-row", timeout=15)
     assert dash_duo.driver.execute_script(JS_CUT_HEADERS, "#audit-grid") == []
     _shot(dash_duo, "headers")
@@ -362,7 +355,7 @@ def test_a_curator_decides_from_the_glitch_tab_undoes_and_exports(served):
     dash_duo, data = served
     store = ReviewStore(server_review_db[dash_duo.server_url])
     dash_duo.find_element("#reviewer").send_keys("Ada O'Lovelace")
-    _open_tab(dash_duo, "Label audit")
+    open_tab(dash_duo, "Label audit")
     dash_duo.wait_for_element("#audit-grid .ag-row", timeout=15)
     dash_duo.find_element("#audit-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
     gid = dash_duo.driver.execute_script(
@@ -390,7 +383,7 @@ def test_a_curator_decides_from_the_glitch_tab_undoes_and_exports(served):
     dash_duo.wait_for_contains_text("#decision-status", f"accepted → {proposed}", timeout=15)
     assert store.history(gid)["action"].tolist() == ["accept", "relabel"]  # the undone one is kept
 
-    _open_tab(dash_duo, "Label audit")
+    open_tab(dash_duo, "Label audit")
     dash_duo.wait_for_contains_text("#audit-count", f"reviewed 1 of {len(data.corrections)}", timeout=15)
     dash_duo.find_element("#export-decisions-csv").click()
     content = wait(lambda: _downloaded(dash_duo, "decisions"), what="the decisions file")
@@ -455,18 +448,20 @@ def test_a_cluster_is_decided_in_one_batch_and_undone_in_one(served):
     name = dash_duo.find_element("#reviewer")
     name.clear()
     name.send_keys("Vera")
-    _open_tab(dash_duo, "Clusters")
+    open_tab(dash_duo, "Clusters")
     dash_duo.find_element("#cluster-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
     dash_duo.wait_for_element("#cluster-title", timeout=15)
     cluster = int(dash_duo.find_element("#cluster-title").text.split(":")[0].split()[-1])
     members = np.flatnonzero(data.view(data.run_params).labels == cluster)
     dash_duo.find_element(".bulk-bar .btn-outline-warning").click()  # flag all as a candidate new class
-    dash_duo.wait_for_contains_text("#bulk-status", f"Flagged as a new class: {len(members)} glitches", timeout=15)
+    dash_duo.wait_for_contains_text("#review-notice", f"{len(members)} glitches of cluster {cluster}", timeout=15)
+    dash_duo.find_element("#bulk-skip-decided").click()  # none decided yet: "Decide all"
+    dash_duo.wait_for_contains_text("#review-notice", f"Flagged as a new class: {len(members)} glitches", timeout=15)
     flagged = store.current()
     flagged = flagged[(flagged["reviewer"] == "Vera") & (flagged["action"] == "new_class")]
     assert sorted(flagged["gravityspy_id"]) == sorted(data.points["gravityspy_id"].iloc[members])
     _shot(dash_duo, "bulk")
-    _open_tab(dash_duo, "Glitch")
+    open_tab(dash_duo, "Glitch")
     dash_duo.find_element("#undo-decision").click()
     wait(lambda: not (store.current()["reviewer"] == "Vera").any(), what="the batch to be undone")
     assert dash_duo.get_logs() == []

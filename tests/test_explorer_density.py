@@ -45,7 +45,7 @@ def test_point_colours_follow_the_colour_mode():
     assert (rgb[0] != rgb[2]).any()
     suspicion = colouring("suspicion", pd.DataFrame({"suspicion": [0.0, 1.0]}), np.zeros(2, int))
     low, high = point_rgb(suspicion)
-    assert (low.tolist(), high.tolist()) == ([255, 255, 204], [128, 0, 38])  # YlOrRd's ends
+    assert (low.tolist(), high.tolist()) == ([254, 217, 118], [128, 0, 38])  # the suspicion ramp's ends (RAMPS)
 
 
 def test_the_view_follows_zooms_and_pans_and_autoscale_shows_the_whole_map():

@@ -23,7 +23,7 @@ from explorer.figures import (
     typed_array,
 )
 from explorer.ids import MapTrace
-from explorer.panels import clusters, failure_modes, glitch, label_audit, map, review, selection
+from explorer.panels import bulk, clusters, failure_modes, glitch, label_audit, map, review, selection
 from explorer.review import ReviewOff, ReviewStore
 from precompute.audit.findings import kinds
 
@@ -63,13 +63,17 @@ def _of_type(component, name: str) -> list:
 
 def test_the_detail_shows_four_windows_the_facts_and_the_nearest_neighbours(data, thumbs):
     point = 3
-    shown = glitch.render_detail(data, thumbs, point, cluster=int(data.points["cluster"].iat[point]))
+    shown = glitch.render_detail(data, thumbs, point, data.view(data.run_params))
     images = [img for img in _of_type(shown, "Img") if img.className == "detail-img"]
     assert len(images) == 4
     assert all(img.src.startswith("/mounted/previews/detail/") for img in images)
     assert data.points["gravityspy_id"].iat[point] in _text(shown)
     neighbour_ids = [c.id for c in _walk(shown) if isinstance(getattr(c, "id", None), dict)]
-    assert neighbour_ids == [ids.goto_point(i) for i, _ in data.neighbours(point, k=glitch.NEIGHBOURS)]
+    # the neighbours the evidence line counts: the audit's k
+    assert neighbour_ids == [
+        ids.goto_point(i, "neighbours") for i, _ in data.neighbours(point, k=data.finding_params.k)
+    ]
+    assert f"/{data.finding_params.k} nearest neighbours" in _text(shown)
 
 
 def test_every_points_images_are_its_glitchs_in_window_order(data):
@@ -90,13 +94,38 @@ def test_only_this_runs_image_keys_are_known(data):
     assert not any(data.is_known_key(key) for key in strangers if key not in set(keys))
 
 
-def test_the_failure_modes_list_every_kind_with_its_count(data, thumbs):
+def test_the_failure_modes_say_first_what_was_decided_and_what_could_not_be_told(data, thumbs):
+    """The tab once read "(0) none at these parameters" five times: it now opens with the verdicts, the open
+    questions and what each kind of finding needs; each open question says what would decide it."""
     view = data.view(data.run_params)
+    findings = data.findings(view)
     sections = failure_modes.render_findings(data, thumbs, view)
-    headings = [_of_type(s, "H6")[0].children for s in sections]
-    assert headings == [f"{kind.title} ({len(data.findings(view)[kind.kind])})" for kind in kinds()]
-    shown = sum(len(_of_type(s, "Li")) for s in sections)
-    assert shown == sum(len(v) for v in data.findings(view).values())
+    summary = _text(sections[0])
+    assert summary.index("Decided:") < summary.index("Could not tell:") < summary.index("What a finding needs:")
+    for kind, items in findings.items():
+        if kind != "cannot_tell" and items:
+            assert failure_modes._counted(len(items), kind) in summary
+    undecided = findings["cannot_tell"]
+    assert f"{len(undecided)} question" in summary
+    assert f"{data.finding_params.smallest_side} glitches of each label" in summary
+    assert "none at these parameters" not in " ".join(_text(s) for s in sections)
+    listed = [item for s in sections[1:] for item in _of_type(s, "Li")]
+    assert len(listed) == sum(len(v) for v in findings.values())  # every finding, no empty sections
+    shown_undecided = [_text(item) for item in listed[len(listed) - len(undecided) :]]
+    assert all("decid" in text.lower() or "narrow the interval" in text for text in shown_undecided)
+    assert [kind.kind for kind in kinds()][-1] == "cannot_tell"  # what could not be told comes last
+
+
+def test_every_clickable_thumbnail_of_a_panel_has_its_own_id(data, thumbs):
+    """A glitch in both a cluster's contact sheet and its intensity strip was two components of one id, and Dash
+    dropped the click on it."""
+    view = data.view(data.run_params)
+    for cluster in view.table["cluster"]:
+        shown = clusters.render_cluster(data, thumbs, view, int(cluster))
+        found = [json.dumps(c.id, sort_keys=True) for c in _walk(shown) if isinstance(getattr(c, "id", None), dict)
+                 and c.id.get("type") == ids.GOTO_POINT]  # fmt: skip
+        assert found, f"cluster {cluster} has no clickable thumbnail"
+        assert len(found) == len(set(found)), f"cluster {cluster} repeats a thumbnail's id"
 
 
 def test_a_cluster_up_close_and_the_clusters_that_are_not_there(data, thumbs):
@@ -178,7 +207,9 @@ def test_the_legend_counts_every_point_once(data):
     legend = map.render_legend(colours)
     counts = [int(item.children[1].rsplit("(", 1)[1].rstrip(")")) for item in legend]
     assert sum(counts) == data.n_points
-    assert map.render_legend(colouring("suspicion", data.points, np.zeros(data.n_points, int))) == []
+    ramp = map.render_legend(colouring("suspicion", data.points, np.zeros(data.n_points, int)))
+    assert len(ramp) == 1  # a continuous value: one ramp, in the same place as the categories' swatches
+    assert "suspicion" in _text(ramp[0])
 
 
 def _island_map(seed: int = 0, island: int = 14, n: int = 300) -> pd.DataFrame:
@@ -302,31 +333,82 @@ def test_a_bulk_decision_is_one_batch_over_the_proposals_and_one_undo_takes_it_b
     selection = np.arange(data.n_points)[::2]
     proposed = selection[(data.points["proposed_label"] != data.points["label"]).to_numpy()[selection]]
     assert len(proposed) > 1, "the small run should have proposals among every other glitch"
-    message, stored = review.bulk_decide(data, selection, "accept", "ada", None)
+    message, stored = bulk.bulk_decide(data, selection, "accept", "ada", None, decided="replace")
     assert stored
     assert message.startswith(f"Accepted: {len(proposed)} glitches in one batch")
     current = store.current()
     assert sorted(current["gravityspy_id"]) == sorted(data.points["gravityspy_id"].iloc[proposed])
     assert (current["new_label"].to_numpy() == data.points["proposed_label"].iloc[proposed].to_numpy()).all()
-    assert review.bulk_decide(data, selection, "new_class", "grace", None)[0].startswith(
+    assert bulk.bulk_decide(data, selection, "new_class", "grace", None, decided="replace")[0].startswith(
         f"Flagged as a new class: {len(selection)} glitches"
     )
     assert len(store.undo_last("grace")) == len(selection)  # one undo takes the whole batch back
     assert len(store.current()) == len(proposed)
-    assert "enter your name" in review.bulk_decide(data, selection, "reject", "", None)[0]
+    assert "enter your name" in bulk.bulk_decide(data, selection, "reject", "", None, decided="replace")[0]
+    skipped, stored = bulk.bulk_decide(data, selection, "new_class", "vera", None, decided="skip")
+    assert stored  # glitches with a decision in force are left as they were, the rest decided
+    assert f"{len(proposed)} already decided left as they were" in skipped
+    assert (store.current().set_index("gravityspy_id").loc[data.points["gravityspy_id"].iloc[proposed], "reviewer"]
+            == "ada").all()  # fmt: skip
 
 
-def test_a_continuous_colour_goes_as_one_byte_a_point_with_its_bar_labelled_in_values():
+def test_a_continuous_colour_goes_as_one_byte_a_point_with_its_ramp_labelled_in_values():
     snr = np.array([5.0, 50.0, np.nan, 500.0, 5.0])
     colours = colouring("snr", pd.DataFrame({"snr": snr}), np.zeros(5, int))
-    codes, bar = colours.marker["color"], colours.marker["colorbar"]
+    codes, scale = colours.marker["color"], colours.scale
     assert codes.dtype == np.uint8
     top = CONTINUOUS_LEVELS - 1
     assert codes[[0, 2, 3, 4]].tolist() == [0, 0, top, 0]  # log10: 0.7, (NaN at the low end), 2.7, 0.7
     assert abs(int(codes[1]) - top / 2) <= 0.5  # log10 50 = 1.7: the middle
     assert (colours.marker["cmin"], colours.marker["cmax"]) == (0, top)
-    assert (bar["tickvals"][0], bar["tickvals"][-1]) == (0, top)
-    assert [bar["ticktext"][0], bar["ticktext"][-1]] == ["0.699", "2.7"]  # what a reader sees: log10 SNR
+    assert not colours.marker["showscale"]  # the legend is the page's, under the map, as for categories
+    assert [scale.ticks[0], scale.ticks[-1]] == [(0.0, "0.699"), (1.0, "2.7")]  # what a reader sees: log10 SNR
+    assert "1 without a value" in scale.missing
     suspicion = colouring("suspicion", pd.DataFrame({"suspicion": np.linspace(0, 1, 1001)}), np.zeros(1001, int))
     step = np.abs(suspicion.marker["color"] / top - np.linspace(0, 1, 1001)).max()
     assert step <= 0.5 / top + 1e-9  # quantised to the nearest of the levels, no further
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("mode", ["suspicion", "snr"])
+def test_a_higher_value_stands_out_more_on_the_maps_pale_background(mode):
+    """Suspicion 1.0 was the palest yellow, nearly invisible: every continuous scale now darkens as values rise,
+    and its palest colour still shows on the map's background."""
+    values = pd.DataFrame({mode: np.linspace(0.0, 1.0, 11) if mode == "suspicion" else np.logspace(0, 3, 11)})
+    colours = colouring(mode, values, np.zeros(11, int))
+    scale = [colour for _, colour in colours.marker["colorscale"]]
+    shades = [_luminance(c) for c in scale]
+    assert shades == sorted(shades, reverse=True), "the scale does not darken from low to high"
+    assert shades[0] < _luminance("#FAFAFA") - 0.1, "the lowest colour vanishes on the background"
+    assert list(colours.scale.colours) == scale  # the legend's ramp is the points' scale
+
+
+def test_a_newcomer_is_told_what_this_is_and_every_metric_and_knob_explains_itself(data):
+    """No "what this is / where to start" line, a raw Python error in the warning, jargon without a tooltip."""
+    from explorer.help import GLOSSARY
+    from explorer.layout import create_layout, plain_warning
+
+    page = create_layout(data)
+    intro = next(c for c in _walk(page) if getattr(c, "className", None) == "intro small px-3 py-1")
+    assert "Start with" in _text(intro)
+    options = [o["label"] for c in _walk(page) for o in getattr(c, "options", None) or [] if isinstance(o, dict)]
+    titled = {c.title for c in [*_walk(page), *options] if getattr(c, "title", None)}
+    for term in ("min_cluster_size", "min_samples", "eom", "leaf", "epsilon", "nmi", "ari", "homogeneity",
+                 "completeness", "noise", "reviewer"):  # fmt: skip
+        assert GLOSSARY[term] in titled, f"{term} has no tooltip"
+    raw = (
+        "ResNet-18 weights were random (seed 42): ImageNet weights unavailable (URLError: <urlopen error "
+        "[Errno -2] Name or service not known>). Clusters reflect generic image structure, not ImageNet features."
+    )
+    plain, detail = plain_warning(raw)
+    assert plain == ("ResNet-18 weights were random (seed 42): ImageNet weights unavailable. Clusters reflect generic "
+                     "image structure, not ImageNet features.")  # fmt: skip
+    assert detail.startswith("URLError: <urlopen error")
+    assert plain_warning("UMAP n_neighbors lowered from 30 to 9: only 10 points") == (
+        "UMAP n_neighbors lowered from 30 to 9: only 10 points",
+        "",
+    )

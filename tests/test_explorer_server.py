@@ -232,21 +232,24 @@ def test_each_clusters_flags_name_every_kind_of_finding_that_speaks_of_it(data):
     assert (rows[2], rows[1]) == ("merge, split", "")
 
 
-def _output_key(app, input_id: str) -> str:
-    """The registered output string of the callback fed by ``input_id`` (duplicate outputs carry a hash suffix)."""
-    return next(k for k, v in app.callback_map.items() if any(i["id"] == input_id for i in v["inputs"]))
+def _output_key(app, input_id: str, output_part: str = "") -> str:
+    """The registered output string of the callback fed by ``input_id`` whose outputs contain ``output_part``
+    (duplicate outputs carry a hash suffix)."""
+    return next(
+        k for k, v in app.callback_map.items() if any(i["id"] == input_id for i in v["inputs"]) and output_part in k
+    )
 
 
 @pytest.mark.parametrize("epsilon", ["NaN", -1, "x", None])
 def test_out_of_range_parameters_posted_directly_are_refused_not_500(client, epsilon):
     app, http = client
     inputs = [
-        {"id": "mcs-slider", "property": "value", "value": -5},
+        {"id": "mcs-input", "property": "value", "value": -5},
         {"id": "method", "property": "value", "value": "eom"},
         {"id": "epsilon", "property": "value", "value": epsilon},
     ]
     state = [{"id": "cluster-params", "property": "data", "value": {}}]
-    response = _callback(http, _output_key(app, "mcs-slider"), inputs, state)
+    response = _callback(http, _output_key(app, "mcs-input", "cluster-params.data"), inputs, state)
     assert response.status_code == 200
     assert "Not applied: min_cluster_size must be at least 2" in json.dumps(response.json)
 
@@ -294,6 +297,37 @@ def test_two_users_with_different_parameters_never_see_each_others_clusters(clie
         assert [r["size"] for r in rows] == expected[user]
 
 
+def _decide(app, http, point: int, button: str, typed_for: str, note: str = ""):
+    """Post the Glitch tab's decision as the browser does: ``button`` pressed on ``point``, with a note typed for
+    the glitch ``typed_for``."""
+    key = _output_key(app, "decide-accept")
+    spec = app.callback_map[key]
+    values = {"selected-point": point, button: 1, "reviewer": "ada", "decision-note": note,
+              "decision-inputs-for": typed_for, "cluster-params": app.server.config["GSX_DATA"].run_params.as_dict(),
+              "review-tick": 0}  # fmt: skip
+    inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in spec["inputs"]]
+    state = [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in spec["state"]]
+    body = callback_body(key, inputs, state)
+    body["changedPropIds"] = [f"{button}.n_clicks"]
+    return http.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+
+
+def test_the_server_refuses_a_decision_whose_note_was_typed_for_another_glitch(small_run, tmp_path, monkeypatch):
+    """The browser says which glitch the note and label were typed for; a decision on another is not stored."""
+    monkeypatch.setenv("GSX_REVIEW_DB", str(tmp_path / "decisions.sqlite"))
+    app = create_app(small_run, cache_dir=tmp_path / "cache", warm=False)
+    http, data = app.server.test_client(), app.server.config["GSX_DATA"]
+    first, second = np.flatnonzero(data.points["proposed_label"] != data.points["label"])[:2]
+    ids = data.points["gravityspy_id"]
+    refused = _decide(app, http, int(second), "decide-accept", ids.iat[first], note="tail looks helical at 4 s")
+    assert refused.status_code == 200
+    assert f"the note and label were typed for glitch {ids.iat[first]}" in refused.text
+    assert data.review.count() == 0
+    stored = _decide(app, http, int(second), "decide-accept", ids.iat[second], note="seen")
+    assert stored.status_code == 200
+    assert data.review.current().set_index("gravityspy_id").at[ids.iat[second], "note"] == "seen"
+
+
 def test_a_review_database_deleted_while_serving_is_reported_and_never_recreated(small_run, tmp_path, monkeypatch):
     """Someone removes the decisions file under a running server: every view still answers, deciding says why."""
     path = tmp_path / "review" / "decisions.sqlite"
@@ -302,23 +336,9 @@ def test_a_review_database_deleted_while_serving_is_reported_and_never_recreated
     app = create_app(small_run, cache_dir=tmp_path / "cache")
     http, data = app.server.test_client(), app.server.config["GSX_DATA"]
     point = int(np.flatnonzero(data.points["proposed_label"] != data.points["label"])[0])
-    buttons = ["decide-accept", "decide-reject", "decide-relabel", "decide-new-class", "undo-decision"]
 
     def accept():
-        inputs = [
-            {"id": "selected-point", "property": "data", "value": point},
-            *({"id": b, "property": "n_clicks", "value": 1 if b == "decide-accept" else None} for b in buttons),
-        ]
-        state = [
-            {"id": "reviewer", "property": "value", "value": "ada"},
-            {"id": "decision-note", "property": "value", "value": ""},
-            {"id": "relabel-to", "property": "value", "value": None},
-            {"id": "cluster-params", "property": "data", "value": data.run_params.as_dict()},
-            {"id": "review-tick", "property": "data", "value": 0},
-        ]
-        body = callback_body(_output_key(app, "decide-accept"), inputs, state)
-        body["changedPropIds"] = ["decide-accept.n_clicks"]
-        return http.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+        return _decide(app, http, point, "decide-accept", data.points["gravityspy_id"].iat[point])
 
     assert accept().status_code == 200
     assert data.review.count() == 1
@@ -331,7 +351,7 @@ def test_a_review_database_deleted_while_serving_is_reported_and_never_recreated
     params = {"id": "cluster-params", "property": "data", "value": data.run_params.as_dict()}
     tick = {"id": "review-tick", "property": "data", "value": 1}
     audit_key = next(k for k in app.callback_map if "audit-grid.rowData" in k)
-    audit = _callback(http, audit_key, [params, tick])
+    audit = _callback(http, audit_key, [params, tick, {"id": "tabs", "property": "active_tab", "value": "tab-audit"}])
     assert audit.status_code == 200
     assert "is missing" in audit.text  # the queue's counter says why no decision shows
     colours = [params, {"id": "colour-by", "property": "value", "value": "review"}, tick]

@@ -49,10 +49,13 @@ def _post_json(server, payload) -> tuple[int, dict, bytes]:
     return _request(server, "POST", "/_dash-update-component", body, {"Content-Type": "application/json"})
 
 
-def _output_of(server, input_id: str) -> tuple[str, dict]:
+def _output_of(server, input_id: str, output_part: str = "") -> tuple[str, dict]:
+    """The first callback fed by ``input_id`` whose outputs contain ``output_part``: its output key and itself."""
     status, _, body = _request(server, "GET", "/_dash-dependencies")
     assert status == 200
-    callback = next(c for c in json.loads(body) if any(i["id"] == input_id for i in c["inputs"]))
+    callback = next(
+        c for c in json.loads(body) if any(i["id"] == input_id for i in c["inputs"]) and output_part in c["output"]
+    )
     return callback["output"], callback
 
 
@@ -121,7 +124,7 @@ def test_h3_malformed_callback_payloads_are_400(served, payload, problem):
 
 def test_h3_callback_payloads_of_the_wrong_shape_are_400(served):
     server, _, _ = served
-    output, callback = _output_of(server, "mcs-slider")
+    output, callback = _output_of(server, "mcs-input", "cluster-params.data")
     ports = {part: [{"id": p["id"], "property": p["property"], "value": None} for p in callback[part]]
              for part in ("inputs", "state")}  # fmt: skip
     good = callback_body(output, ports["inputs"], ports["state"])
@@ -161,9 +164,9 @@ def test_h4_oversized_bodies_are_413_before_they_are_read(served):
 @pytest.mark.parametrize(
     ("field", "value", "refusal"),
     [
-        ("mcs-slider", -5, "min_cluster_size must be at least 2"),
-        ("mcs-slider", 10**9, "min_cluster_size must be at most 100000"),
-        ("mcs-slider", "ten", "min_cluster_size must be a whole number"),
+        ("mcs-input", -5, "min_cluster_size must be at least 2"),
+        ("mcs-input", 10**9, "min_cluster_size must be at most 100000"),
+        ("mcs-input", "ten", "min_cluster_size must be a whole number"),
         ("epsilon", "NaN", "epsilon must be a finite number >= 0"),
         ("epsilon", -1, "epsilon must be a finite number >= 0"),
         ("method", "best", "selection_method must be one of"),
@@ -171,8 +174,8 @@ def test_h4_oversized_bodies_are_413_before_they_are_read(served):
 )
 def test_h5_out_of_range_nan_and_wrong_type_parameters_are_refused(served, field, value, refusal):
     server, _, _ = served
-    output, callback = _output_of(server, "mcs-slider")
-    values = {"mcs-slider": 5, "method": "eom", "epsilon": 0, field: value}
+    output, callback = _output_of(server, "mcs-input", "cluster-params.data")
+    values = {"mcs-input": 5, "method": "eom", "epsilon": 0, field: value}
     inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in callback["inputs"]]
     state = [{"id": s["id"], "property": s["property"], "value": {}} for s in callback["state"]]
     status, _, body = _post_json(server, callback_body(output, inputs, state))

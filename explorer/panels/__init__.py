@@ -15,7 +15,10 @@ exception: the Glitch tab places the review panel's decision bar).
 `selection`         a lasso or box selection and its export (tab)
 `failure_modes`     every finding of the clustering, two clusters compared (tab)
 `label_audit`       the correction table by suspicion and its download (tab)
-`review`            deciding on labels: the Glitch tab's decision bar, undo, export
+`review`            deciding on labels: the Glitch tab's decision bar, the keyboard queue, undo, export
+`bulk`              deciding for a cluster or selection at once: a question first, then one batch
+`notice`            what a decision, batch or undo just did, and the bulk question, above the tabs
+`tabs`              each tab opens at its top
 `links`             the address bar carries the view: shareable links, Back and Forward
 ==================  =========================================================
 """
@@ -25,12 +28,25 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import ExplorerData
-from . import clusters, failure_modes, glitch, label_audit, links, map, parameters, review, selection
+from . import (
+    bulk,
+    clusters,
+    failure_modes,
+    glitch,
+    label_audit,
+    links,
+    map,
+    notice,
+    parameters,
+    review,
+    selection,
+    tabs,
+)
 
 __all__ = ["PANELS", "TABS", "register_all"]
 
 #: Every panel, in the order they register.
-PANELS = (map, parameters, clusters, glitch, selection, failure_modes, label_audit, review, links)
+PANELS = (map, parameters, clusters, glitch, selection, failure_modes, label_audit, review, bulk, notice, tabs, links)
 #: The panels shown as tabs beside the map, in tab order.
 TABS = (clusters, glitch, selection, failure_modes, label_audit)
 

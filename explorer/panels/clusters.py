@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import dash_ag_grid as dag
 import numpy as np
 import pandas as pd
 from dash import Input, Output, dcc, html
@@ -20,10 +19,11 @@ from precompute.audit.deep_dive import deep_dive
 
 from .. import ids
 from ..colors import label_colour
-from ..components import GRID_COLUMN_DEFAULTS, Thumbnails, graph, swatch
+from ..components import Thumbnails, graph, paged_grid, swatch
 from ..data import ClusterView, ExplorerData
 from ..figures import share_bars
-from .review import bulk_bar
+from ..help import GLOSSARY
+from .bulk import bulk_bar
 
 __all__ = ["FLAGS_PENDING", "TAB_ID", "TAB_LABEL", "cluster_rows", "layout", "register", "render_cluster"]
 
@@ -31,44 +31,48 @@ TAB_LABEL = "Clusters"
 TAB_ID = ids.TAB_CLUSTERS
 #: Rows (top labels) of the contact sheet, and examples per row.
 CONTACT_ROWS, CONTACT_PER_LABEL = 4, 6
+#: What the cluster panel says until a row is chosen.
+_CHOOSE = "Choose a cluster in the table to see its members."
 #: Members shown in the intensity strip, evenly spread from loudest to faintest.
 STRIP_LENGTH = 12
 
+#: The table's columns: narrow enough for the right column at 1400 px (headers wrap; full texts on hover).
 _COLUMNS = [
-    {"field": "cluster", "width": 104, "filter": "agNumberColumnFilter", "headerTooltip": "cluster id (noise is -1)"},
-    {"field": "size", "width": 86, "filter": "agNumberColumnFilter", "headerTooltip": "glitches in the cluster"},
-    {"field": "top_label", "headerName": "top label", "filter": True, "flex": 1, "minWidth": 120,
-     "headerTooltip": "the label most of its glitches carry"},
-    {"field": "purity", "width": 88, "valueFormatter": {"function": "d3.format('.0%')(params.value)"},
-     "headerTooltip": "share of the cluster carrying its top label"},
-    {"field": "ambiguity", "width": 120, "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
-     "headerTooltip": "ambiguity = size x (1 - purity): glitches not carrying the top label"},
-    {"field": "entropy_bits", "headerName": "label entropy (bits)", "width": 96,
-     "valueFormatter": {"function": "d3.format('.2f')(params.value)"},
-     "headerTooltip": "label entropy H(label | cluster) in bits"},
-    {"field": "n_labels", "headerName": "labels", "width": 88, "headerTooltip": "distinct labels in the cluster"},
-    {"field": "flags", "filter": True, "width": 96, "tooltipField": "flags", "headerTooltip": "what the audit says"},
+    {"field": "cluster", "minWidth": 70, "maxWidth": 84, "headerTooltip": GLOSSARY["cluster"]},
+    {"field": "size", "minWidth": 54, "maxWidth": 76, "headerTooltip": GLOSSARY["size"]},
+    {"field": "top_label", "headerName": "top label", "filter": True, "minWidth": 110, "flex": 2,
+     "tooltipField": "top_label", "headerTooltip": GLOSSARY["top_label"]},
+    {"field": "purity", "minWidth": 64, "maxWidth": 90, "valueFormatter": {"function": "d3.format('.0%')(params.value)"},
+     "headerTooltip": GLOSSARY["purity"]},
+    {"field": "entropy_bits", "headerName": "entropy", "minWidth": 70, "maxWidth": 96,
+     "valueFormatter": {"function": "d3.format('.2f')(params.value)"}, "headerTooltip": GLOSSARY["entropy_bits"]},
+    {"field": "ambiguity", "minWidth": 88, "maxWidth": 110, "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
+     "headerTooltip": GLOSSARY["ambiguity"]},
+    {"field": "n_labels", "headerName": "labels", "minWidth": 60, "maxWidth": 84, "hide": True,
+     "headerTooltip": GLOSSARY["n_labels"]},
+    {"field": "flags", "filter": True, "minWidth": 84, "flex": 1, "tooltipField": "flags",
+     "valueFormatter": {"function": "params.value ? params.value.replaceAll('_', ' ') : ''"},
+     "headerTooltip": GLOSSARY["flags"]},
 ]  # fmt: skip
+#: Rows per page of the table: it sizes itself to them (no scrollbar of its own inside the tab's).
+PAGE_ROWS = 12
 
 
 def layout(data: ExplorerData) -> list[Any]:
     """The tab's content: the sortable, filterable cluster grid, and the chosen cluster's panel under it."""
-    grid = dag.AgGrid(
-        id=ids.CLUSTER_GRID,
-        columnDefs=_COLUMNS,
-        rowData=[],
-        getRowId="params.data.row_id",
-        defaultColDef=GRID_COLUMN_DEFAULTS,
-        dashGridOptions={
-            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-            "animateRows": False,
-            "rowHeight": 30,
-            "tooltipShowDelay": 300,
-        },
-        style={"height": "300px", "width": "100%"},
-        className="ag-theme-alpine",
-    )
-    return [grid, dcc.Store(id=ids.CLUSTER_FLAGS), html.Div(id=ids.CLUSTER_PANEL, className="mt-2")]
+    grid = paged_grid(ids.CLUSTER_GRID, _COLUMNS, _first_rows(data), PAGE_ROWS, getRowId="params.data.row_id")
+    return [
+        grid,
+        dcc.Store(id=ids.CLUSTER_FLAGS),
+        html.Div(html.Div(_CHOOSE, className="text-muted small"), id=ids.CLUSTER_PANEL, className="mt-2"),
+    ]
+
+
+def _first_rows(data: ExplorerData) -> list[dict[str, Any]]:
+    """The table the page opens with: the run's own clustering, its flags if already computed (`flag_rows` fills
+    them in otherwise), so the first screen needs no round trip for it."""
+    view = data.view(data.run_params)
+    return cluster_rows(view, data.flags(view) if data.findings_ready(view) else None)
 
 
 #: What the flags column shows while the cut's findings are still being computed.
@@ -107,7 +111,7 @@ def _contact_sheet(thumbs: Thumbnails, members: np.ndarray, labels: np.ndarray, 
             html.Div(
                 [
                     html.Div([swatch(label_colour(label)), f"{label} ({count})"], className="contact-label"),
-                    thumbs.row(members[labels == label][:CONTACT_PER_LABEL], caption=False),
+                    thumbs.row(members[labels == label][:CONTACT_PER_LABEL], place=f"contact-{label}", caption=False),
                 ]
             )
             for label, count in counts.head(CONTACT_ROWS).items()
@@ -118,7 +122,9 @@ def _contact_sheet(thumbs: Thumbnails, members: np.ndarray, labels: np.ndarray, 
 def _intensity_strip(data: ExplorerData, thumbs: Thumbnails, members: np.ndarray) -> html.Div:
     """Members ordered by plot-area energy, loudest first, evenly spread over the cluster."""
     ordered = members[np.argsort(-data.points["intensity"].to_numpy()[members], kind="stable")]
-    return thumbs.row(ordered[np.linspace(0, len(ordered) - 1, min(STRIP_LENGTH, len(ordered))).astype(int)])
+    return thumbs.row(
+        ordered[np.linspace(0, len(ordered) - 1, min(STRIP_LENGTH, len(ordered))).astype(int)], place="strip"
+    )
 
 
 def _deep_dive(data: ExplorerData, view: ClusterView, cluster: int) -> list[Any]:
@@ -150,7 +156,7 @@ def _deep_dive(data: ExplorerData, view: ClusterView, cluster: int) -> list[Any]
 def render_cluster(data: ExplorerData, thumbs: Thumbnails, view: ClusterView, cluster: int | None) -> html.Div:
     """One cluster up close: title and metrics, label shares, contact sheet, intensity strip, deep dive."""
     if cluster is None:
-        return html.Div("Choose a cluster in the table to see its members.", className="text-muted small")
+        return html.Div(_CHOOSE, className="text-muted small")
     members = np.flatnonzero(view.labels == int(cluster))
     if not len(members):
         return html.Div(f"Cluster {cluster} does not exist with these parameters.", className="text-muted small")
@@ -182,7 +188,10 @@ def register(app: Any, data: ExplorerData) -> None:
     thumbs = Thumbnails(data, app.get_relative_path)
 
     @app.callback(
-        Output(ids.CLUSTER_GRID, "rowData"), Input(ids.CLUSTER_PARAMS, "data"), Input(ids.LABEL_SOURCE, "value")
+        Output(ids.CLUSTER_GRID, "rowData"),
+        Input(ids.CLUSTER_PARAMS, "data"),
+        Input(ids.LABEL_SOURCE, "value"),
+        prevent_initial_call=True,  # the page opens with the run's own table (`_first_rows`)
     )
     def rows(raw, source):
         view = data.view_for(raw, source)  # the cut alone: the findings follow in `flag_rows`
@@ -215,6 +224,7 @@ def register(app: Any, data: ExplorerData) -> None:
         Input(ids.SELECTED_CLUSTER, "data"),
         Input(ids.CLUSTER_PARAMS, "data"),
         Input(ids.LABEL_SOURCE, "value"),
+        prevent_initial_call=True,  # the page opens with the hint to choose one
     )
     def cluster_panel(cluster, raw, source):
         return render_cluster(data, thumbs, data.view_for(raw, source), cluster)

@@ -18,16 +18,15 @@ from precompute.audit.sources import has_both_labels
 from .. import ids
 from ..colors import label_colour
 from ..components import Thumbnails, swatch
-from ..data import ExplorerData
+from ..data import ClusterView, ExplorerData
 from ..events import point_of
+from ..help import explained
 from .review import bar as decision_bar
 
 __all__ = ["TAB_ID", "TAB_LABEL", "layout", "register", "render_detail"]
 
 TAB_LABEL = "Glitch"
 TAB_ID = ids.TAB_GLITCH
-#: Nearest neighbours shown under a glitch.
-NEIGHBOURS = 8
 
 
 def layout(data: ExplorerData) -> list[html.Div]:
@@ -60,14 +59,15 @@ def _facts(row: pd.Series, cluster: int) -> html.Table:
     )
 
 
-def _proposal(row: pd.Series) -> Any:
-    """The proposed relabelling with its evidence, or a line saying the label agrees with its neighbours."""
+def _proposal(row: pd.Series, evidence: str) -> Any:
+    """The proposed relabelling with its evidence (in the clustering on screen), or a line saying the label agrees
+    with its neighbours."""
     if row["proposed_label"] == row["label"]:
-        return html.Div(f"Label agrees with its neighbours: {row['evidence']}", className="small text-success my-1")
+        return html.Div(f"Label agrees with its neighbours: {evidence}", className="small text-success my-1")
     return dbc.Alert(
         [
             html.Strong(f"Proposed: {row['label']} → {row['proposed_label']}"),
-            html.Div(row["evidence"], className="small"),
+            html.Div(evidence, className="small"),
         ],
         color="danger",
         className="py-1 my-1",
@@ -96,34 +96,44 @@ def _sources(row: pd.Series) -> Any:
     return html.Div(parts, className="small my-1", id=ids.SOURCES_LINE)
 
 
-def render_detail(data: ExplorerData, thumbs: Thumbnails, point: int, cluster: int) -> html.Div:
-    """One glitch: label and suspicion, proposal, four windows, facts, nearest neighbours."""
+def render_detail(data: ExplorerData, thumbs: Thumbnails, point: int, view: ClusterView) -> html.Div:
+    """One glitch in the clustering ``view``: label and suspicion, proposal and evidence, its four windows with
+    their axes, facts, and the nearest neighbours its evidence counts."""
     row = data.points.iloc[point]
     windows = [
         html.Figure(
-            [thumbs.image(k, size="detail", cls="detail-img", title=f"{w} s"), html.Figcaption(f"{w} s")],
+            [thumbs.window(w, k, size="detail", cls="detail-img", ticks_s=5), html.Figcaption(f"{w} s window")],
             className="detail-window",
         )
         for w, k in thumbs.windows(point)
     ]
-    neighbours = [i for i, _ in data.neighbours(point, k=NEIGHBOURS)]
+    k = data.finding_params.k  # the neighbours the evidence line counts
+    neighbours = [i for i, _ in data.neighbours(point, k=k)]
     return html.Div(
         [
             html.H6(
                 [
                     swatch(label_colour(row["label"])),
                     html.Span(row["label"]),
-                    html.Small(f"  suspicion {row['suspicion']:.2f}", className="text-muted"),
+                    html.Small(
+                        ["  ", explained("suspicion", "suspicion"), f" {row['suspicion']:.2f}"], className="text-muted"
+                    ),
                 ],
                 className="mt-2",
             ),
-            _proposal(row),
+            _proposal(row, data.evidence([point], view)[0]),
             _sources(row),
             html.Div(windows, className="detail-windows"),
-            _facts(row, cluster),
-            html.Div("Nearest neighbours in embedding space (click to move):", className="small fw-bold"),
+            _facts(row, int(view.labels[point])),
             html.Div(
-                [thumbs.glitch(i, clickable=True) for i in neighbours], className="thumb-grid", id=ids.NEIGHBOUR_GRID
+                f"Its {len(neighbours)} nearest neighbours in embedding space, whose labels the evidence counts "
+                "(click to move):",
+                className="small fw-bold",
+            ),
+            html.Div(
+                [thumbs.glitch(i, place="neighbours") for i in neighbours],
+                className="thumb-grid",
+                id=ids.NEIGHBOUR_GRID,
             ),
         ],
         id=ids.DETAIL_CONTENT,
@@ -141,7 +151,7 @@ def register(app: Any, data: ExplorerData) -> None:
         Input(ids.MAP, "clickData"),
         Input(ids.FIND_BUTTON, "n_clicks"),
         Input(ids.FIND_ID, "n_submit"),
-        Input({"type": ids.GOTO_POINT, "index": ALL}, "n_clicks"),
+        Input({"type": ids.GOTO_POINT, "index": ALL, "place": ALL}, "n_clicks"),
         Input(ids.AUDIT_GRID, "selectedRows"),
         State(ids.FIND_ID, "value"),
         prevent_initial_call=True,
@@ -168,9 +178,12 @@ def register(app: Any, data: ExplorerData) -> None:
         return no_update, no_update, no_update
 
     @app.callback(
-        Output(ids.DETAIL_PANEL, "children"), Input(ids.SELECTED_POINT, "data"), State(ids.CLUSTER_PARAMS, "data")
+        Output(ids.DETAIL_PANEL, "children"),
+        Input(ids.SELECTED_POINT, "data"),
+        State(ids.CLUSTER_PARAMS, "data"),
+        prevent_initial_call=True,
     )
     def detail(point, raw):
         if point is None or not 0 <= int(point) < data.n_points:
             return no_update
-        return render_detail(data, thumbs, int(point), int(data.view_for(raw).labels[int(point)]))
+        return render_detail(data, thumbs, int(point), data.view_for(raw))

@@ -87,7 +87,7 @@ def register(app: Any, data: ExplorerData) -> None:
         Output(ids.SELECTED_CLUSTER, "data", allow_duplicate=True),
         Output(ids.CLUSTER_PARAMS, "data", allow_duplicate=True),
         Output(ids.COLOUR_BY, "value"),
-        Output(ids.MCS_SLIDER, "value", allow_duplicate=True),
+        Output(ids.MCS_INPUT, "value", allow_duplicate=True),
         Output(ids.METHOD, "value", allow_duplicate=True),
         Output(ids.EPSILON, "value", allow_duplicate=True),
         Output(ids.MIN_SAMPLES, "value", allow_duplicate=True),

@@ -30,6 +30,8 @@ __all__ = [
     "render_legend", "render_tooltip",
 ]  # fmt: skip
 
+#: How the mode bar's camera saves the map: a PNG drawn by plotly.js in the browser, at twice the screen's pixels.
+SAVED_PICTURE = {"format": "png", "filename": "gravityspy-map", "scale": 2}
 #: Opacity of every point with nothing chosen; of points the label filter keeps and of those it hides;
 #: of points outside a chosen cluster (greyed, still there for context).
 _ALL, _SHOWN, _DIMMED, _CONTEXT = 0.8, 0.85, 0.04, 0.2
@@ -38,44 +40,37 @@ _ALL, _SHOWN, _DIMMED, _CONTEXT = 0.8, 0.85, 0.04, 0.2
 def layout(data: ExplorerData) -> dbc.Card:
     """The map card: colour mode, label filter and Find above the scatter; tooltip and legend."""
     initial = colouring("cluster", data.points, data.points["cluster"].to_numpy())
-    controls = dbc.Row(
+    controls = html.Div(
         [
-            dbc.Col(
-                dbc.InputGroup(
-                    [
-                        dbc.InputGroupText("Colour by"),
-                        dbc.Select(
-                            id=ids.COLOUR_BY,
-                            options=[{"label": text, "value": mode} for mode, text in data.colour_modes.items()],
-                            value="cluster",
-                        ),
-                    ],
-                    size="sm",
-                ),
-                width=4,
+            dbc.InputGroup(
+                [
+                    dbc.InputGroupText("Colour by"),
+                    dbc.Select(
+                        id=ids.COLOUR_BY,
+                        options=[{"label": text, "value": mode} for mode, text in data.colour_modes.items()],
+                        value="cluster",
+                    ),
+                ],
+                size="sm",
+                className="colour-by",
             ),
-            dbc.Col(
-                dcc.Dropdown(
-                    id=ids.LABEL_FILTER,
-                    options=data.labels,
-                    multi=True,
-                    placeholder="Show only labels…",
-                    className="small",
-                ),
-                width=5,
+            dcc.Dropdown(
+                id=ids.LABEL_FILTER,
+                options=data.labels,
+                multi=True,
+                placeholder="Show only labels…",
+                className="small label-filter",
             ),
-            dbc.Col(
-                dbc.InputGroup(
-                    [
-                        dbc.Input(id=ids.FIND_ID, placeholder="gravityspy_id", debounce=True),
-                        dbc.Button("Find", id=ids.FIND_BUTTON, color="secondary"),
-                    ],
-                    size="sm",
-                ),
-                width=3,
+            dbc.InputGroup(
+                [
+                    dbc.Input(id=ids.FIND_ID, placeholder="gravityspy_id", debounce=True),
+                    dbc.Button("Find", id=ids.FIND_BUTTON, color="secondary"),
+                ],
+                size="sm",
+                className="find-id",
             ),
         ],
-        className="g-2",
+        className="map-controls",
     )
     figure = map_figure(data.points, initial)
     view = first_view(data)
@@ -90,11 +85,12 @@ def layout(data: ExplorerData) -> dbc.Card:
             id=ids.MAP,
             clear_on_unhover=True,
             responsive=True,
-            style={"height": "calc(100vh - 235px)", "minHeight": "420px"},
-            config={"scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]},
+            style={"minHeight": "300px"},
+            # the camera saves the map as a PNG in the browser itself: nothing leaves the machine
+            config={"scrollZoom": True, "toImageButtonOptions": SAVED_PICTURE},
         ),
         dcc.Tooltip(id=ids.MAP_TOOLTIP, direction="right", loading_text="loading…", zindex=2000),
-        html.Div(id=ids.MAP_LEGEND, className="legend small"),
+        html.Div(render_legend(initial), id=ids.MAP_LEGEND, className="legend small"),
         html.Div(render_frame_note(data), id=ids.MAP_FRAME, className="small text-muted"),
         html.Div(id=ids.FIND_STATUS, className="small text-danger"),
     ]
@@ -191,7 +187,27 @@ def emphasis_patch(shown: np.ndarray | None, members: np.ndarray | None) -> Patc
 
 
 def render_legend(colours: Colouring) -> list[html.Span]:
-    """The legend beside the map: one swatch, name and count per colour (empty for a continuous scale)."""
+    """The legend under the map, one convention for every mode: a swatch, name and count per category, or a
+    continuous value's colour ramp labelled low to high."""
+    if colours.scale is not None:
+        scale = colours.scale
+        ramp = f"linear-gradient(to right, {', '.join(scale.colours)})"
+        return [
+            html.Span(
+                [
+                    html.Strong(scale.title),
+                    html.Span(scale.ticks[0][1]),
+                    html.Span(
+                        className="legend-ramp",
+                        style={"background": ramp},
+                        title=" · ".join(text for _, text in scale.ticks),
+                    ),
+                    html.Span(scale.ticks[-1][1]),
+                    html.Span(scale.missing, className="text-muted") if scale.missing else None,
+                ],
+                className="legend-scale legend-item",
+            )
+        ]
     return [
         html.Span([swatch(colour), f"{name} ({count})"], className="legend-item")
         for name, colour, count in colours.legend
@@ -219,7 +235,7 @@ def render_tooltip(data: ExplorerData, thumbs: Thumbnails, point: int, cluster: 
     row = data.points.iloc[point]
     proposal = f" · proposed {row['proposed_label']}" if row["proposed_label"] != row["label"] else ""
     windows = [
-        html.Figure([thumbs.image(k, title=f"{w} s"), html.Figcaption(f"{w} s")], className="tip-window")
+        html.Figure([thumbs.window(w, k, cls="tip-img"), html.Figcaption(f"{w} s")], className="tip-window")
         for w, k in thumbs.windows(point)
     ]
     return html.Div(
@@ -251,6 +267,7 @@ def register(app: Any, data: ExplorerData) -> None:
         Input(ids.CLUSTER_PARAMS, "data"),
         Input(ids.COLOUR_BY, "value"),
         Input(ids.REVIEW_TICK, "data"),
+        prevent_initial_call=True,  # the page opens with the figure and legend coloured by cluster already
     )
     def recolour(raw, mode, _tick):
         if ctx.triggered_id == ids.REVIEW_TICK and mode not in REVIEW_MODES:
@@ -291,6 +308,7 @@ def register(app: Any, data: ExplorerData) -> None:
         Output(ids.MAP_TOOLTIP, "children"),
         Input(ids.MAP, "hoverData"),
         State(ids.CLUSTER_PARAMS, "data"),
+        prevent_initial_call=True,
     )
     def hover(hover_data, raw):
         point = point_of(hover_data, data.n_points)

@@ -10,23 +10,38 @@ panel follows them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from .. import ids
 from ..data import ClusterView, ExplorerData
+from ..help import explained
 
 __all__ = ["layout", "register", "render_metrics"]
 
-#: The slider's top: half the points, at most 500 (larger values are typed into a request, not slid to).
+#: The slider's top: half the points, at most 500 (larger values are typed into the box).
 _SLIDER_MAX = 500
+#: Marks on the slider, where they fall in its range.
+_MARKS = (2, 5, 10, 20, 50, 100, 200, 500)
+
+
+def slider_position(size: float) -> float:
+    """Where a min_cluster_size sits on the slider: its log10, so each doubling is as long as the last."""
+    return round(math.log10(max(float(size), 1.0)), 4)
+
+
+def size_at(position: float) -> int:
+    """The min_cluster_size at a slider position (`slider_position`'s inverse, to the nearest whole number)."""
+    return max(2, round(10 ** float(position)))
 
 
 def layout(data: ExplorerData) -> dbc.Card:
-    """The re-cluster card: min_cluster_size slider, eom/leaf, epsilon, min_samples with Rebuild, metrics."""
+    """The re-cluster card: min_cluster_size (a log-scale slider and a box), eom/leaf, epsilon, min_samples with
+    Rebuild, and the clustering's agreement with the labels. Every typed value applies on Enter."""
     p = data.run_params
     max_size = max(2, min(_SLIDER_MAX, data.n_points // 2))
     heading = html.Div(
@@ -36,59 +51,68 @@ def layout(data: ExplorerData) -> dbc.Card:
         ],
         className="d-flex justify-content-between align-items-center",
     )
-    size = dbc.Row(
+    size = html.Div(
         [
-            dbc.Col(dbc.Label("min_cluster_size", html_for=ids.MCS_SLIDER, className="small mb-0"), width=4),
-            dbc.Col(
+            dbc.Label(
+                explained("min_cluster_size", "min_cluster_size"), html_for=ids.MCS_INPUT, className="small mb-0"
+            ),
+            html.Div(
                 dcc.Slider(
                     id=ids.MCS_SLIDER,
-                    min=2,
-                    max=max_size,
-                    step=1,
-                    value=min(p.min_cluster_size, max_size),
-                    marks=None,
+                    min=slider_position(2),
+                    max=slider_position(max_size),
+                    step=0.001,
+                    value=slider_position(min(p.min_cluster_size, max_size)),
+                    marks={slider_position(m): str(m) for m in _MARKS if m <= max_size},
                     updatemode="mouseup",
+                    allow_direct_input=False,
                 ),
-                width=8,
+                className="mcs-slider",
+            ),
+            explained(
+                dbc.Input(
+                    id=ids.MCS_INPUT,
+                    type="number",
+                    min=2,
+                    step=1,
+                    value=p.min_cluster_size,
+                    debounce=True,
+                    size="sm",
+                    className="mcs-input",
+                ),
+                "min_cluster_size",
             ),
         ],
-        className="align-items-center",
+        className="mcs-row",
     )
     method = dbc.RadioItems(
         id=ids.METHOD,
-        options=[{"label": "eom", "value": "eom"}, {"label": "leaf", "value": "leaf"}],
+        options=[{"label": explained(m, m), "value": m} for m in ("eom", "leaf")],
         value=p.selection_method,
         inline=True,
         className="small",
     )
     epsilon = dbc.InputGroup(
         [
-            dbc.InputGroupText("epsilon"),
+            dbc.InputGroupText(explained("epsilon", "epsilon")),
             dbc.Input(id=ids.EPSILON, type="number", min=0, step=0.05, value=p.epsilon, debounce=True),
         ],
         size="sm",
     )
     samples = dbc.InputGroup(
         [
-            dbc.InputGroupText("min_samples"),
+            dbc.InputGroupText(explained("min_samples", "min_samples")),
             dbc.Input(id=ids.MIN_SAMPLES, type="number", min=1, step=1, value=p.min_samples),
             dbc.Button("Rebuild tree", id=ids.REBUILD, color="primary"),
         ],
         size="sm",
     )
-    knobs = dbc.Row(
-        [
-            dbc.Col(method, width=3, className="d-flex align-items-center"),
-            dbc.Col(epsilon, width=3),
-            dbc.Col(samples, width=6),
-        ],
-        className="g-1 mt-1",
-    )
+    knobs = html.Div([method, epsilon, samples], className="knobs-row")
     status = [
         _source_switch(data),
         html.Div(id=ids.TREE_PROGRESS, className="small text-primary mt-1"),
         html.Div(id=ids.TREE_STATUS, className="small text-muted"),
-        html.Div(id=ids.CLUSTER_METRICS, className="small mt-1"),
+        html.Div(render_metrics(data.view(data.run_params)), id=ids.CLUSTER_METRICS, className="small mt-1"),
     ]
     return dbc.Card(dbc.CardBody([heading, size, knobs, *status], className="py-2"), className="mb-2")
 
@@ -98,7 +122,7 @@ def _source_switch(data: ExplorerData) -> html.Div:
     sources = data.label_sources
     return html.Div(
         [
-            html.Span("Compare clusters with", className="small me-2"),
+            html.Span(explained("Compare clusters with", "label_source"), className="small me-2"),
             dbc.RadioItems(
                 id=ids.LABEL_SOURCE,
                 options=[{"label": text, "value": column} for column, text in sources.items()],
@@ -121,14 +145,15 @@ def render_metrics(view: ClusterView) -> list[Any]:
     """Badges (clusters, noise) and the clustering's agreement with the human labels, with its parameters."""
     metrics, p = view.metrics, view.params
     against = {"ml_label": "machine labels", "volunteer_label": "volunteer labels"}.get(view.source, "human labels")
+    scores = [("NMI", "nmi", metrics.nmi), ("ARI", "ari", metrics.ari), ("homogeneity", "homogeneity",
+              metrics.homogeneity), ("completeness", "completeness", metrics.completeness)]  # fmt: skip
+    agreement: list[Any] = [f"vs {against}: "]
+    for i, (name, term, value) in enumerate(scores):
+        agreement += [" · " if i else "", explained(name, term), f" {_fmt(value)}"]
     return [
         dbc.Badge(f"{view.n_clusters} clusters", color="primary", className="me-1"),
-        dbc.Badge(f"{view.noise_fraction:.1%} noise", color="secondary", className="me-1"),
-        html.Span(
-            f"vs {against}: NMI {_fmt(metrics.nmi)} · ARI {_fmt(metrics.ari)} · homogeneity "
-            f"{_fmt(metrics.homogeneity)} · completeness {_fmt(metrics.completeness)}",
-            className="me-2",
-        ),
+        explained(dbc.Badge(f"{view.noise_fraction:.1%} noise", color="secondary", className="me-1"), "noise"),
+        html.Span(agreement, className="me-2"),
         html.Span(
             f"[mcs {p.min_cluster_size}, ms {p.min_samples}, {p.selection_method}, eps {p.epsilon:g}]",
             className="text-muted",
@@ -151,9 +176,25 @@ def register(app: Any, data: ExplorerData) -> None:
     """The parameters' callbacks: apply a re-cut, reset, rebuild a tree in the background, show the metrics."""
 
     @app.callback(
+        Output(ids.MCS_INPUT, "value", allow_duplicate=True),
+        Output(ids.MCS_SLIDER, "value"),
+        Input(ids.MCS_SLIDER, "value"),
+        Input(ids.MCS_INPUT, "value"),
+        prevent_initial_call=True,
+    )
+    def follow_size(position, typed):
+        """The slider and the box show one min_cluster_size: the box's (whole numbers, any size) is applied."""
+        if ctx.triggered_id == ids.MCS_SLIDER and position is not None:
+            return size_at(position), no_update
+        try:
+            return no_update, slider_position(min(max(float(typed), 2), _SLIDER_MAX))
+        except (TypeError, ValueError):
+            return no_update, no_update
+
+    @app.callback(
         Output(ids.CLUSTER_PARAMS, "data", allow_duplicate=True),
         Output(ids.TREE_STATUS, "children", allow_duplicate=True),
-        Input(ids.MCS_SLIDER, "value"),
+        Input(ids.MCS_INPUT, "value"),
         Input(ids.METHOD, "value"),
         Input(ids.EPSILON, "value"),
         State(ids.CLUSTER_PARAMS, "data"),
@@ -171,7 +212,7 @@ def register(app: Any, data: ExplorerData) -> None:
 
     @app.callback(
         Output(ids.CLUSTER_PARAMS, "data", allow_duplicate=True),
-        Output(ids.MCS_SLIDER, "value"),
+        Output(ids.MCS_INPUT, "value", allow_duplicate=True),
         Output(ids.METHOD, "value"),
         Output(ids.EPSILON, "value"),
         Output(ids.MIN_SAMPLES, "value"),
@@ -186,6 +227,7 @@ def register(app: Any, data: ExplorerData) -> None:
         Output(ids.CLUSTER_PARAMS, "data", allow_duplicate=True),
         Output(ids.TREE_STATUS, "children", allow_duplicate=True),
         Input(ids.REBUILD, "n_clicks"),
+        Input(ids.MIN_SAMPLES, "n_submit"),  # Enter in the box rebuilds too
         State(ids.MIN_SAMPLES, "value"),
         State(ids.CLUSTER_PARAMS, "data"),
         background=True,
@@ -196,7 +238,7 @@ def register(app: Any, data: ExplorerData) -> None:
         prevent_initial_call=True,
         on_error=_rebuild_failed,
     )
-    def rebuild_tree(_, min_samples, current):
+    def rebuild_tree(_clicks, _submitted, min_samples, current):
         try:
             params = data.params_from({**(current or {}), "min_samples": min_samples})
         except ValueError as exc:
@@ -205,7 +247,10 @@ def register(app: Any, data: ExplorerData) -> None:
         return params.as_dict(), f"Tree for min_samples={params.min_samples} ready."
 
     @app.callback(
-        Output(ids.CLUSTER_METRICS, "children"), Input(ids.CLUSTER_PARAMS, "data"), Input(ids.LABEL_SOURCE, "value")
+        Output(ids.CLUSTER_METRICS, "children"),
+        Input(ids.CLUSTER_PARAMS, "data"),
+        Input(ids.LABEL_SOURCE, "value"),
+        prevent_initial_call=True,  # the page opens with the run's own metrics
     )
     def metrics(raw, source):
         return render_metrics(data.view_for(raw, source))

@@ -14,7 +14,7 @@ from ..components import Thumbnails, csv_download, graph, with_params
 from ..data import ClusterView, ExplorerData
 from ..events import points_of
 from ..figures import share_bars
-from .review import bulk_bar
+from .bulk import bulk_bar
 
 __all__ = ["TAB_ID", "TAB_LABEL", "layout", "register", "render_selection", "selection_table"]
 
@@ -52,7 +52,7 @@ def render_selection(data: ExplorerData, thumbs: Thumbnails, points: list[int]) 
             graph(
                 share_bars(labels.to_dict(), "Labels in the selection", height=160), config={"displayModeBar": False}
             ),
-            thumbs.row(points[:MAX_THUMBS], cls="thumb-grid"),
+            thumbs.row(points[:MAX_THUMBS], place="selection", cls="thumb-grid"),
             html.Div(more, className="small text-muted"),
             dcc.Download(id=ids.SELECTION_DOWNLOAD),
         ]
