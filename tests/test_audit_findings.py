@@ -358,7 +358,7 @@ def test_an_open_question_says_what_would_decide_it():
     need = glitches_to_be_sure(7 / 8, PARAMS.novel_purity, PARAMS.alpha)
     assert (entry.have, entry.need) == (8, need)
     shown = entry.view()
-    assert shown.headline == "A new shape in cluster 1? 8 glitches, most of them None_of_the_Above"
+    assert shown.headline == "A new shape in cluster 1? 8 glitches, most of them None_of_the_Above."
     assert f"About {need} glitches at this share would decide it; the cluster has 8." in shown.details
     assert wilson_lower(7 / 8 * need, need, PARAMS.alpha) >= PARAMS.novel_purity > wilson_lower(7, 8, PARAMS.alpha)
     assert wilson_lower(7 / 8 * (need - 1), need - 1, PARAMS.alpha) < PARAMS.novel_purity  # the least that does

@@ -114,9 +114,9 @@ class CannotTell(Finding):
             return f"{_listed(self.subject)} share {clusters} ({self.n_glitches} glitches): one shape under several labels?"
         if self.rule == "split":
             if self.sizes:
-                return f"Does any of {len(self.sizes)} labels hold two shapes? Too few glitches to judge"
+                return f"Does any of {len(self.sizes)} labels hold two shapes? Too few glitches to judge."
             return f"{self.subject[0]} ({self.n_glitches} glitches): two shapes under one label?"
-        return f"A new shape in {clusters}? {self.n_glitches} glitches, most of them {self.subject[0]}"
+        return f"A new shape in {clusters}? {self.n_glitches} glitches, most of them {self.subject[0]}."
 
     def what_would_decide(self) -> str:
         """How much more data would let the rule decide, where a count can say it; else what more data does."""
@@ -143,7 +143,8 @@ class CannotTell(Finding):
         return FindingView(self.question(), tuple(details), examples)
 
     def cli_line(self) -> str:
-        return f"cannot tell, {self.question()} {self.reason}. {self.what_would_decide()}"
+        shown = self.view().details[1 if self.sizes else 0 :]  # the labels' sizes are the dashboard's
+        return f"cannot tell, {self.question()} " + " ".join(line.rstrip(".") + "." for line in shown)
 
     def covers(self, kind: str, planted: Any, truth: PlantedTruth) -> bool:
         """Whether this entry is about ``planted``, a failure of ``kind`` a plan planted (for the evaluation)."""
